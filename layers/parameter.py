@@ -1,0 +1,76 @@
+"""``Parameter``: a learnable array and the gradient of the loss with respect to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from layers.errors import DtypeError, ShapeError
+
+
+class Parameter:
+    """A learnable tensor ``value`` with its gradient ``grad`` of the same shape.
+
+    ``grad`` holds ``∇_value L`` after a layer's ``backward``; it starts at zero
+    and is overwritten (never accumulated) by every ``backward``. Following the
+    notes, "a gradient has the shape of what it is the gradient of".
+
+    Parameters
+    ----------
+    value : array_like
+        Initial value; copied, and stored as float32 or float64.
+    name : str
+        Name used in error messages and gradient-check reports, e.g. ``"W"``.
+
+    Attributes
+    ----------
+    value : ndarray
+        The current value. Assigning a new array copies it in place, so the
+        shape and dtype never change under an optimizer's feet.
+    grad : ndarray
+        ``∂L/∂value`` from the last ``backward``, same shape and dtype.
+    """
+
+    def __init__(self, value: npt.ArrayLike, name: str = "param") -> None:
+        array = np.array(value, copy=True)
+        if array.dtype.kind != "f" or array.dtype not in (np.float32, np.float64):
+            array = array.astype(np.float64)
+        self.name = name
+        self._value: npt.NDArray[np.floating[Any]] = array
+        self.grad: npt.NDArray[np.floating[Any]] = np.zeros_like(array)
+
+    @property
+    def value(self) -> npt.NDArray[np.floating[Any]]:
+        """The current value (an ndarray)."""
+        return self._value
+
+    @value.setter
+    def value(self, new: npt.ArrayLike) -> None:
+        array = np.asarray(new)
+        if array.shape != self._value.shape:
+            raise ShapeError(
+                f"Parameter {self.name!r}: expected a value of shape "
+                f"{self._value.shape}, got {array.shape}"
+            )
+        if array.dtype.kind not in "biuf":
+            raise DtypeError(f"Parameter {self.name!r}: expected numbers, got dtype {array.dtype}")
+        self._value[...] = array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``value`` (and of ``grad``)."""
+        return self._value.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Dtype of ``value`` (and of ``grad``)."""
+        return self._value.dtype
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to zero in place."""
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
