@@ -98,7 +98,7 @@ class Linear(Layer):
             raise ShapeError(
                 f"{self!r}: expected input of shape {expected}, got {shape_str(x_arr.shape)}"
             )
-        y = x_arr @ self.W.value.T  # y = W x  (batched: Y = X Wᵀ)
+        y: Array = x_arr @ self.W.value.T  # y = W x  (batched: Y = X Wᵀ)
         if self.b is not None:
             y += self.b.value  # + b
         self._x, self._y = x_arr, y
