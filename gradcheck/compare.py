@@ -85,8 +85,11 @@ def compare_tensor(name: str, probe: Probe, analytic: npt.NDArray[Any], tol: Tol
         where = _where(shape, int(i))
         if square:  # what a transposed gradient would show here, for the hint
             result.transposed.append(float(a.T.reshape(-1)[i]))
+        probe.diagonal = None
         result.rows.append(_judge(probe, int(i), where, float(flat_a[i]), tol, richardson,
                                   kinks, result))
+        if probe.diagonal is not None:
+            result.diagonal.append(probe.diagonal)
     for k in range(n_dir):
         u = rng.standard_normal(shape)
         u /= np.linalg.norm(u)  # a unit vector, as the notes' D_u f requires

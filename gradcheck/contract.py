@@ -78,7 +78,7 @@ def linear(h: Harness, x: Array, G: Array, first: dict[str, Array],
             f"backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
             if not same(mixed[name], expected, x.dtype) else
             "backward(zeros) gave a non-zero gradient",
-            hint=(f"{name}'s gradient does not change when grad_out does: backward ignores "
+            hint=(f"{'the input gradient' if name == INPUT else name + '.grad'} does not change when grad_out does: backward ignores "
                   f"grad_out; multiply by it (chain rule: ∇_z L = ∇_h L ∘ σ'(z))") if ignores
             else ("the gradient must be a vector-Jacobian product Jᵀ·grad_out: no term may "
                   "be added that does not come from grad_out")))

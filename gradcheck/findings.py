@@ -57,6 +57,7 @@ class TensorResult:
     method: str  # e.g. "all 6 entries" or "24 sampled entries and 4 random directions"
     rows: list[EntryRow] = field(default_factory=list)
     transposed: list[float] = field(default_factory=list)  # rows read from the transpose
+    diagonal: list[float] = field(default_factory=list)  # the Jacobian's diagonal term
     kinks: list[str] = field(default_factory=list)  # where a kink was met
     skipped: list[str] = field(default_factory=list)  # where forward refused a step
 

@@ -13,7 +13,7 @@ from gradcheck.errors import GradcheckError, NondifferentiableError
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT, Harness
 from gradcheck.probe import Probe
-from gradcheck.report import render, shape_str, small_input_lines
+from gradcheck.report import render, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import resolve
 from gradcheck.verdict import check_form, numeric_finding
 from layers.errors import HyperparameterError
@@ -133,15 +133,16 @@ def check_layer(layer: Any, x: npt.ArrayLike, *, seed: int = 0, rtol: float | No
                                         "ReLU), or pass kinks='accept'"))
     if not findings:
         return
-    subject = repr(layer)
+    subject = subject_of(layer)
     setup = [
         f"L = Σ G ∘ layer(x), x of shape {shape_str(x_arr.shape)} ({x_arr.dtype}), "
         f"G ~ N(0, 1) of the output's shape {shape_str(out.shape)} drawn with seed {seed}.",
         "Each gradient that backward(G) gives was compared with central differences "
         "(L(θ + h) − L(θ − h)) / 2h, h ≈ ∛ε·max(1, |θ|).",
     ]
+    values = " (with the same parameter values)" if h.params else ""
     reproduce = [f"To reproduce: check_layer(layer, x, seed={seed}) with layer = {subject}"
-                 f" (same parameter values) and"] + small_input_lines("x", x_arr)
+                 f"{values} and"] + small_input_lines("x", x_arr)
     report = render(subject, setup, findings, results, tol, reproduce)
     error = NondifferentiableError if findings[0].kind == "non-differentiable point" \
         else GradcheckError

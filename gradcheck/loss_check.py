@@ -13,7 +13,7 @@ from gradcheck.errors import GradcheckError, NondifferentiableError
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT
 from gradcheck.probe import Probe
-from gradcheck.report import render, shape_str, small_input_lines
+from gradcheck.report import render, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import resolve
 from gradcheck.verdict import check_form, numeric_finding
 from layers.errors import HyperparameterError
@@ -105,7 +105,7 @@ def check_loss(loss: Any, y: npt.ArrayLike, t: npt.ArrayLike, *, seed: int = 0,
                                    details=kinked[:5], hint="draw y away from the kink"))
     if not findings:
         return
-    subject = repr(loss)
+    subject = subject_of(loss)
     setup = [f"L = loss.forward(y, t) = {total:.6g}, y of shape {shape_str(y_arr.shape)} "
              f"({y_arr.dtype}), t of shape {shape_str(t_arr.shape)} ({t_arr.dtype}).",
              "∂L/∂y from backward() was compared with central differences "

@@ -42,6 +42,7 @@ class Probe:
         self.run = run
         self.weights = np.asarray(weights, dtype=np.float64)
         self.dtype = theta.dtype
+        self.diagonal: float | None = None  # set by derivative() for an entry, see there
 
     def _output(self) -> Array:
         out = np.asarray(self.run(), dtype=np.float64)
@@ -85,6 +86,11 @@ class Probe:
         phi, h = self._line(v)
         plus, minus = phi(h), phi(-h)
         noise = rounding_noise(self.weights, plus, minus, h, self.dtype)
+        if isinstance(v, (int, np.integer)) and self.weights.shape == self.theta.shape:
+            # The Jacobian's diagonal alone, G_i ∂y_i/∂x_i: what a backward that forgets
+            # the off-diagonal terms (softmax) would give. Kept for the hint.
+            i = int(v)
+            self.diagonal = float(self.weights.flat[i] * (plus.flat[i] - minus.flat[i])) / (2 * h)
         if not richardson:
             value = float(np.sum(self.weights * (plus - minus))) / (2 * h)
         else:

@@ -56,21 +56,45 @@ def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
     return lines
 
 
-def array_literal(a: npt.NDArray[Any]) -> str:
+def array_literal(a: npt.NDArray[Any], prefix: str = "") -> str:
     """``np.array([...], dtype=...)`` with every digit, so the check can be rerun."""
     body = np.array2string(np.asarray(a), separator=", ", precision=17, floatmode="unique",
-                           max_line_width=96, threshold=10**6)
+                           max_line_width=96, threshold=10**6, prefix=prefix + "np.array(")
     return f"np.array({body}, dtype=np.{np.asarray(a).dtype})"
+
+
+PHRASES = {
+    "wrong gradient": "is wrong",
+    "wrong shape": "has the wrong shape",
+    "wrong dtype": "has the wrong dtype",
+    "not finite": "holds NaN or infinite values",
+    "accumulates": "accumulates across backward calls",
+    "not repeatable": "changes from one backward call to the next",
+    "not linear in grad_out": "is not linear in grad_out",
+    "mutates its argument": "was modified in place",
+    "batch is not the sum of its samples": "of a batch is not the sum of its samples'",
+    "non-differentiable point": "is checked at a non-differentiable point",
+    "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
+}
+
+
+def label(tensor: str, kind: str) -> str:
+    """How the headline names a tensor: ``the gradient of W``, ``the input gradient``."""
+    if kind == "mutates its argument":
+        return f"the argument {tensor}"
+    if tensor == "loss value":
+        return "the loss value"
+    if tensor == "input":
+        return "the input gradient (the array backward returns)"
+    return f"the gradient of {tensor}"
 
 
 def render(subject: str, setup: list[str], findings: list[Finding],
            results: list[TensorResult], tol: Tolerance, reproduce: list[str]) -> str:
     """The full report: headline, what was checked, each problem, summary, reproduction."""
     first = findings[0]
-    what = "the gradient of" if first.kind == "wrong gradient" else "the backward pass for"
-    headline = f"Gradient check failed for {subject}: {what} {first.tensor} is wrong"
-    if first.kind != "wrong gradient":
-        headline += f" ({first.kind})"
+    headline = (f"Gradient check failed for {subject}: {label(first.tensor, first.kind)} "
+                f"{PHRASES.get(first.kind, first.kind)}")
     more = len(findings) - 1
     headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."
     lines = [headline, "", "What was checked:"]
@@ -84,9 +108,15 @@ def render(subject: str, setup: list[str], findings: list[Finding],
     return "\n".join(lines)
 
 
+def subject_of(obj: Any) -> str:
+    """``repr(obj)``, plus its class when the repr hides it (a subclass of Linear)."""
+    text = repr(obj)
+    name = type(obj).__name__
+    return text if name in text else f"{text} (class {name})"
+
+
 def small_input_lines(name: str, a: npt.NDArray[Any]) -> list[str]:
     """Print a small input in full (so the failure can be rerun), else just its shape."""
     if a.size <= SMALL:
-        text = array_literal(a).replace("\n", "\n      ")
-        return [f"  {name} = {text}"]
+        return [f"  {name} = {array_literal(a, prefix=f'  {name} = ')}"]
     return [f"  ({name} has shape {shape_str(a.shape)}, too large to print)"]

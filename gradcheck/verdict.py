@@ -53,20 +53,24 @@ def numeric_finding(result: TensorResult, *, batch: int | None, width: int | Non
     t = np.array(result.transposed) if len(result.transposed) == len(result.rows) else None
     if t is not None:
         t = t[[i for i, r in enumerate(result.rows) if r.note != "skipped"]]
-    hint = diagnose(a, n, name=f"{result.name}'s gradient", batch=batch, width=width,
+    name = "the input gradient" if result.name == "input" else f"{result.name}'s gradient"
+    hint = diagnose(a, n, name=name, batch=batch, width=width,
                     transposed=t)
+    keep = [i for i, r in enumerate(result.rows) if r.note != "skipped"]
+    if hint is None and len(result.diagonal) == len(result.rows) and a.size > 1 and np.allclose(
+            a, np.array(result.diagonal)[keep], rtol=1e-3, atol=1e-9):
+        hint = (f"{name} keeps only the diagonal of the Jacobian "
+                f"(∂y_i/∂x_i), but each output also depends on the other inputs of its row: "
+                f"sum over all of them (softmax: ∇_z L = p ∘ (g − Σ_k g_k p_k), not g ∘ p(1 − p))")
     kinked = [r for r in bad if r.note.startswith("kink")]
     if kinked and hint is None:
         hint = ("the point is a kink of the function (left and right derivatives differ) and "
                 "the analytic value lies outside them; any value between the two is accepted")
-    details = [f"checked: {result.method}; 'u' rows compare D_u L = ∇L · u along a random "
-               f"unit direction u"] if any(r.where.startswith("u") for r in rows) else \
-        [f"checked: {result.method}"]
+    details = ["(a 'u' row compares D_u L = ∇L · u along a random unit direction u)"] \
+        if any(r.where.startswith("u") for r in rows) else []
     return Finding(result.name, "wrong gradient",
                    f"{len(bad)} of {len(rows)} compared values are out of tolerance "
-                   f"({what}, shape {shape_str(result.shape)}). Worst:",
+                   f"({what}, shape {shape_str(result.shape)}; checked {result.method}). "
+                   f"Worst:",
                    details=details, rows=result.worst(WORST), hint=hint)
 
-
-def as_array(values: npt.ArrayLike) -> npt.NDArray[Any]:
-    return np.asarray(values)
