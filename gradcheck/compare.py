@@ -12,7 +12,9 @@ A failing entry is looked at twice more before it is reported:
 
 1. again with the 5-point stencil (error ``O(h⁴)``), so strong curvature
    (``−log p`` at small ``p``) is not mistaken for a wrong gradient;
-2. for a kink: if the left and right derivatives differ, ``θ`` sits at a
+2. (unless ``kinks="off"``) with steps ``h/10`` and ``h/100``: a kink just
+   beside ``θ`` (a ReLU input within ``h`` of 0) spoils ``θ ± h`` only;
+3. for a kink: if the left and right derivatives differ, ``θ`` sits at a
    non-differentiable point (ReLU at 0). With ``kinks="accept"`` an analytic
    value between the two one-sided derivatives (a valid subgradient, such as
    ReLU's 0 at 0) passes; with ``kinks="raise"`` the point is reported as a
@@ -51,6 +53,10 @@ def _judge(probe: Probe, v: int | npt.NDArray[Any], where: str, analytic: float,
     ok = bool(tol.close(np.float64(analytic), np.float64(numeric), noise))
     if ok or kinks == "off":
         return EntryRow(where, numeric, analytic, ok)
+    for shrink in (10.0, 100.0):  # a kink within h of θ spoils θ ± h, not θ ± h/100
+        small, small_noise = probe.derivative(v, shrink=shrink)
+        if tol.close(np.float64(analytic), np.float64(small), small_noise):
+            return EntryRow(where, small, analytic, ok=True, note=f"needed step h/{shrink:g}")
     left, right = probe.one_sided(v)
     gap = abs(left - right)
     if gap <= float(tol.allowed(np.float64(left), np.float64(right), noise)):

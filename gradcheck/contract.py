@@ -102,14 +102,17 @@ def row_wise(h: Harness, x: Array, G: Array, first: dict[str, Array],
     parts = [h.gradients(x[c], G[c]) for c in chunks]
     found = []
     for name, a in first.items():
-        if name == INPUT:
-            summed = np.concatenate([p[name].reshape(len(c), -1) for p, c in zip(parts, chunks)])
-            summed = summed.reshape(a.shape) if summed.size == a.size else summed
-        else:
-            summed = sum((np.asarray(p[name], np.float64) for p in parts), np.zeros(a.shape))
-        if same(a, summed, x.dtype):
+        pieces = [np.asarray(p[name], np.float64) for p in parts]
+        if name == INPUT:  # one row of ∇_X per sample: the rows are stacked
+            rows_ok = all(q.shape == (len(c),) + a.shape[1:] for q, c in zip(pieces, chunks))
+            summed = np.concatenate(pieces) if rows_ok else None
+        else:  # ∇_θ L of the batch = Σ over samples
+            summed = sum(pieces, np.zeros(a.shape)) if all(
+                q.shape == a.shape for q in pieces) else None
+        if summed is not None and same(a, summed, x.dtype):
             continue
-        hint = diagnose(a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
+        hint = None if summed is None else diagnose(
+            a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
         found.append(Finding(
             name, "batch is not the sum of its samples",
             f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "

@@ -67,7 +67,7 @@ def diagnose(analytic: Array, numeric: Array, *, name: str = "the gradient",
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
-    if a.size == 0 or not np.all(np.isfinite(a)):
+    if a.shape != n.shape or a.size == 0 or not np.all(np.isfinite(a)):
         return None
     if not np.any(a) and np.any(n):
         return (f"{name} is all zeros: backward never writes it (a dropped gradient, "

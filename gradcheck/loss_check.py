@@ -112,7 +112,8 @@ def check_loss(loss: Any, y: npt.ArrayLike, t: npt.ArrayLike, *, seed: int = 0,
              "(L(y + h) − L(y − h)) / 2h, h ≈ ∛ε·max(1, |y|)."]
     reproduce = ([f"To reproduce: check_loss(loss, y, t, seed={seed}) with loss = {subject} and"]
                  + small_input_lines("y", y_arr) + small_input_lines("t", t_arr))
-    report = render(subject, setup, findings, results, tol, reproduce)
+    report = render(subject, setup, findings, results, tol, reproduce,
+                    input_label="∂L/∂y (the array backward() returns)")
     error = NondifferentiableError if findings[0].kind == "non-differentiable point" \
         else GradcheckError
     raise error(report, layer=subject, findings=findings, results=results, seed=seed)

@@ -78,22 +78,23 @@ PHRASES = {
 }
 
 
-def label(tensor: str, kind: str) -> str:
+def label(tensor: str, kind: str, input_label: str) -> str:
     """How the headline names a tensor: ``the gradient of W``, ``the input gradient``."""
     if kind == "mutates its argument":
         return f"the argument {tensor}"
     if tensor == "loss value":
         return "the loss value"
     if tensor == "input":
-        return "the input gradient (the array backward returns)"
+        return input_label
     return f"the gradient of {tensor}"
 
 
 def render(subject: str, setup: list[str], findings: list[Finding],
-           results: list[TensorResult], tol: Tolerance, reproduce: list[str]) -> str:
+           results: list[TensorResult], tol: Tolerance, reproduce: list[str],
+           input_label: str = "the input gradient ∂L/∂x (the array backward returns)") -> str:
     """The full report: headline, what was checked, each problem, summary, reproduction."""
     first = findings[0]
-    headline = (f"Gradient check failed for {subject}: {label(first.tensor, first.kind)} "
+    headline = (f"Gradient check failed for {subject}: {label(first.tensor, first.kind, input_label)} "
                 f"{PHRASES.get(first.kind, first.kind)}")
     more = len(findings) - 1
     headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."

@@ -52,7 +52,8 @@ def arrays(shape: tuple[int, ...], *, bound: float = 3.0, margin: float = 0.1,
            dtype: Any = np.float64) -> st.SearchStrategy[Array]:
     """Distinct finite floats with ``margin ≤ |v| ≤ bound``."""
     width = 32 if np.dtype(dtype) == np.float32 else 64
-    magnitude = st.floats(margin, bound, width=width)
+    lo, hi = (float(np.float32(margin)), float(np.float32(bound))) if width == 32 else (margin, bound)
+    magnitude = st.floats(lo, hi, width=width)
     elements = st.builds(lambda m, s: s * m, magnitude, st.sampled_from([-1.0, 1.0]))
     return hnp.arrays(dtype, shape, elements=elements, unique=True)
 
