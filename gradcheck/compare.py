@@ -40,8 +40,16 @@ def _where(shape: tuple[int, ...], flat_index: int) -> str:
     return "(" + ", ".join(str(int(i)) for i in idx) + ("," if len(idx) == 1 else "") + ")"
 
 
-def _judge(probe: Probe, v: int | npt.NDArray[Any], where: str, analytic: float,
-           tol: Tolerance, richardson: bool, kinks: str, result: TensorResult) -> EntryRow:
+def _judge(
+    probe: Probe,
+    v: int | npt.NDArray[Any],
+    where: str,
+    analytic: float,
+    tol: Tolerance,
+    richardson: bool,
+    kinks: str,
+    result: TensorResult,
+) -> EntryRow:
     """Compare one number, re-examining it (5-point stencil, kink test) if it fails."""
     try:
         numeric, noise = probe.derivative(v, richardson)
@@ -68,10 +76,19 @@ def _judge(probe: Probe, v: int | npt.NDArray[Any], where: str, analytic: float,
     return EntryRow(where, numeric, analytic, ok=between and kinks == "accept", note=note)
 
 
-def compare_tensor(name: str, probe: Probe, analytic: npt.NDArray[Any], tol: Tolerance,
-                   rng: np.random.Generator, *, max_entries: int = 64, sampled: int = 12,
-                   directions: int = 4, richardson: bool = False,
-                   kinks: str = "accept") -> TensorResult:
+def compare_tensor(
+    name: str,
+    probe: Probe,
+    analytic: npt.NDArray[Any],
+    tol: Tolerance,
+    rng: np.random.Generator,
+    *,
+    max_entries: int = 64,
+    sampled: int = 12,
+    directions: int = 4,
+    richardson: bool = False,
+    kinks: str = "accept",
+) -> TensorResult:
     """Check ``analytic`` (the gradient of ``probe.theta``) against numeric derivatives."""
     shape = tuple(probe.theta.shape)
     size = int(probe.theta.size)
@@ -92,8 +109,9 @@ def compare_tensor(name: str, probe: Probe, analytic: npt.NDArray[Any], tol: Tol
         if square:  # what a transposed gradient would show here, for the hint
             result.transposed.append(float(a.T.reshape(-1)[i]))
         probe.diagonal = None
-        result.rows.append(_judge(probe, int(i), where, float(flat_a[i]), tol, richardson,
-                                  kinks, result))
+        result.rows.append(
+            _judge(probe, int(i), where, float(flat_a[i]), tol, richardson, kinks, result)
+        )
         if probe.diagonal is not None:
             result.diagonal.append(probe.diagonal)
     for k in range(n_dir):
@@ -102,6 +120,7 @@ def compare_tensor(name: str, probe: Probe, analytic: npt.NDArray[Any], tol: Tol
         analytic_du = float(np.sum(a * u))  # D_u f = ∇f · u
         if square:
             result.transposed.append(float(np.sum(a.T * u)))
-        result.rows.append(_judge(probe, u, f"u{k + 1}", analytic_du, tol, richardson,
-                                  kinks, result))
+        result.rows.append(
+            _judge(probe, u, f"u{k + 1}", analytic_du, tol, richardson, kinks, result)
+        )
     return result

@@ -37,8 +37,15 @@ class GradcheckError(AssertionError):
         The full report (also ``str(err)``).
     """
 
-    def __init__(self, report: str, *, layer: str, findings: list[Finding],
-                 results: list[TensorResult], seed: int) -> None:
+    def __init__(
+        self,
+        report: str,
+        *,
+        layer: str,
+        findings: list[Finding],
+        results: list[TensorResult],
+        seed: int,
+    ) -> None:
         super().__init__(report)
         self.report = report
         self.layer = layer

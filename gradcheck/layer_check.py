@@ -27,10 +27,21 @@ def _float_input(layer: Any, x: npt.ArrayLike) -> npt.NDArray[Any]:
     return arr
 
 
-def check_layer(layer: Any, x: npt.ArrayLike, *, seed: int = 0, rtol: float | None = None,
-                atol: float | None = None, richardson: bool = False, kinks: str = "accept",
-                row_wise: bool | None = None, contract_checks: bool = True,
-                max_entries: int = 64, sampled: int = 12, directions: int = 4) -> None:
+def check_layer(
+    layer: Any,
+    x: npt.ArrayLike,
+    *,
+    seed: int = 0,
+    rtol: float | None = None,
+    atol: float | None = None,
+    richardson: bool = False,
+    kinks: str = "accept",
+    row_wise: bool | None = None,
+    contract_checks: bool = True,
+    max_entries: int = 64,
+    sampled: int = 12,
+    directions: int = 4,
+) -> None:
     """Check every gradient ``layer.backward`` computes at ``x``; raise if one is wrong.
 
     The checked scalar is ``L = Σ G ∘ layer(x)`` with a random upstream
@@ -107,9 +118,18 @@ def check_layer(layer: Any, x: npt.ArrayLike, *, seed: int = 0, rtol: float | No
         for name, analytic in well_formed.items():
             theta = x_run if name == INPUT else dict(h.params)[name].value
             probe = Probe(theta, lambda: layer.forward(x_run), G64)
-            res = compare_tensor(name, probe, analytic, tol, rng, max_entries=max_entries,
-                                 sampled=sampled, directions=directions,
-                                 richardson=richardson, kinks=kinks)
+            res = compare_tensor(
+                name,
+                probe,
+                analytic,
+                tol,
+                rng,
+                max_entries=max_entries,
+                sampled=sampled,
+                directions=directions,
+                richardson=richardson,
+                kinks=kinks,
+            )
             results.append(res)
             if not res.ok:
                 what = "∂L/∂x" if name == INPUT else f"∂L/∂{name}"
@@ -126,11 +146,17 @@ def check_layer(layer: Any, x: npt.ArrayLike, *, seed: int = 0, rtol: float | No
 
     kinked = [f"{r.name} {k}" for r in results for k in r.kinks]
     if kinks == "raise" and kinked:
-        findings.insert(0, Finding(kinked[0].split(" ")[0], "non-differentiable point",
-                                   f"{len(kinked)} checked value(s) sit at a kink, where the "
-                                   f"gradient is not defined:", details=kinked[:5],
-                                   hint="draw inputs away from the kink (e.g. |z| > 1e-3 for "
-                                        "ReLU), or pass kinks='accept'"))
+        findings.insert(
+            0,
+            Finding(
+                kinked[0].split(" ")[0],
+                "non-differentiable point",
+                f"{len(kinked)} checked value(s) sit at a kink, where the gradient is not defined:",
+                details=kinked[:5],
+                hint="draw inputs away from the kink (e.g. |z| > 1e-3 for "
+                "ReLU), or pass kinks='accept'",
+            ),
+        )
     if not findings:
         return
     subject = subject_of(layer)
@@ -141,9 +167,12 @@ def check_layer(layer: Any, x: npt.ArrayLike, *, seed: int = 0, rtol: float | No
         "(L(θ + h) − L(θ − h)) / 2h, h ≈ ∛ε·max(1, |θ|).",
     ]
     values = " (with the same parameter values)" if h.params else ""
-    reproduce = [f"To reproduce: check_layer(layer, x, seed={seed}) with layer = {subject}"
-                 f"{values} and"] + small_input_lines("x", x_arr)
+    reproduce = [
+        f"To reproduce: check_layer(layer, x, seed={seed}) with layer = {subject}{values} and",
+        *small_input_lines("x", x_arr),
+    ]
     report = render(subject, setup, findings, results, tol, reproduce)
-    error = NondifferentiableError if findings[0].kind == "non-differentiable point" \
-        else GradcheckError
+    error = (
+        NondifferentiableError if findings[0].kind == "non-differentiable point" else GradcheckError
+    )
     raise error(report, layer=subject, findings=findings, results=results, seed=seed)

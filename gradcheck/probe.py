@@ -47,8 +47,10 @@ class Probe:
     def _output(self) -> Array:
         out = np.asarray(self.run(), dtype=np.float64)
         if out.shape != self.weights.shape:
-            raise AssertionError(f"the output changed shape from {self.weights.shape} to "
-                                 f"{out.shape} when an entry moved by a tiny step")
+            raise AssertionError(
+                f"the output changed shape from {self.weights.shape} to "
+                f"{out.shape} when an entry moved by a tiny step"
+            )
         return out
 
     def _line(self, v: int | Array, shrink: float = 1.0) -> tuple[Callable[[float], Array], float]:
@@ -84,8 +86,9 @@ class Probe:
 
         return phi_u, step_size(saved, self.dtype) / shrink
 
-    def derivative(self, v: int | Array, richardson: bool = False,
-                   shrink: float = 1.0) -> tuple[float, float]:
+    def derivative(
+        self, v: int | Array, richardson: bool = False, shrink: float = 1.0
+    ) -> tuple[float, float]:
         """``(D_v f, rounding noise)`` by central differences (or the 5-point stencil)."""
         phi, h = self._line(v, shrink)
         plus, minus = phi(h), phi(-h)

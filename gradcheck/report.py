@@ -29,8 +29,10 @@ def _table(rows: list[EntryRow]) -> list[str]:
     for r in rows:
         mark = "" if r.ok else "  ✗"
         note = f"  ({r.note})" if r.note else ""
-        lines.append(f"{r.where:<12} {r.numeric:>13.6g} {r.analytic:>13.6g} "
-                     f"{r.abs_err:>10.2e} {r.rel_err:>10.2e}{mark}{note}")
+        lines.append(
+            f"{r.where:<12} {r.numeric:>13.6g} {r.analytic:>13.6g} "
+            f"{r.abs_err:>10.2e} {r.rel_err:>10.2e}{mark}{note}"
+        )
     return lines
 
 
@@ -51,15 +53,24 @@ def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
         status = "WRONG" if (r.name in wrong or not r.ok) else "ok"
         extra = f"; {len(r.kinks)} at a kink" if r.kinks else ""
         extra += f"; {len(r.skipped)} skipped (forward refused the step)" if r.skipped else ""
-        lines.append(f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
-                     f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})")
+        lines.append(
+            f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
+            f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})"
+        )
     return lines
 
 
 def array_literal(a: npt.NDArray[Any], prefix: str = "") -> str:
     """``np.array([...], dtype=...)`` with every digit, so the check can be rerun."""
-    body = np.array2string(np.asarray(a), separator=", ", precision=17, floatmode="unique",
-                           max_line_width=96, threshold=10**6, prefix=prefix + "np.array(")
+    body = np.array2string(
+        np.asarray(a),
+        separator=", ",
+        precision=17,
+        floatmode="unique",
+        max_line_width=96,
+        threshold=10**6,
+        prefix=prefix + "np.array(",
+    )
     return f"np.array({body}, dtype=np.{np.asarray(a).dtype})"
 
 
@@ -89,23 +100,31 @@ def label(tensor: str, kind: str, input_label: str) -> str:
     return f"the gradient of {tensor}"
 
 
-def render(subject: str, setup: list[str], findings: list[Finding],
-           results: list[TensorResult], tol: Tolerance, reproduce: list[str],
-           input_label: str = "the input gradient ∂L/∂x (the array backward returns)") -> str:
+def render(
+    subject: str,
+    setup: list[str],
+    findings: list[Finding],
+    results: list[TensorResult],
+    tol: Tolerance,
+    reproduce: list[str],
+    input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+) -> str:
     """The full report: headline, what was checked, each problem, summary, reproduction."""
     first = findings[0]
-    headline = (f"Gradient check failed for {subject}: {label(first.tensor, first.kind, input_label)} "
-                f"{PHRASES.get(first.kind, first.kind)}")
+    headline = (
+        f"Gradient check failed for {subject}: {label(first.tensor, first.kind, input_label)} "
+        f"{PHRASES.get(first.kind, first.kind)}"
+    )
     more = len(findings) - 1
     headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."
     lines = [headline, "", "What was checked:"]
     lines += [f"  {s}" for s in setup]
     lines.append(f"  Pass rule: {tol.describe()}.")
     for i, f in enumerate(findings, 1):
-        lines += [""] + _finding(i, len(findings), f)
+        lines += ["", *_finding(i, len(findings), f)]
     if results:
-        lines += [""] + _summary(results, {f.tensor for f in findings})
-    lines += [""] + reproduce
+        lines += ["", *_summary(results, {f.tensor for f in findings})]
+    lines += ["", *reproduce]
     return "\n".join(lines)
 
 

@@ -37,8 +37,14 @@ PROFILES = {"ci": 100, "dev": 12}  # examples per test
 
 for _name, _examples in PROFILES.items():
     settings.register_profile(
-        _name, max_examples=_examples, derandomize=True, database=None, deadline=None,
-        print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+        _name,
+        max_examples=_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 def load_profile(environ: Mapping[str, str] = os.environ) -> str:
@@ -48,12 +54,14 @@ def load_profile(environ: Mapping[str, str] = os.environ) -> str:
     return name
 
 
-def arrays(shape: tuple[int, ...], *, bound: float = 3.0, margin: float = 0.1,
-           dtype: Any = np.float64) -> st.SearchStrategy[Array]:
+def arrays(
+    shape: tuple[int, ...], *, bound: float = 3.0, margin: float = 0.1, dtype: Any = np.float64
+) -> st.SearchStrategy[Array]:
     """Distinct finite floats with ``margin ≤ |v| ≤ bound``."""
-    width = 32 if np.dtype(dtype) == np.float32 else 64
-    lo, hi = (float(np.float32(margin)), float(np.float32(bound))) if width == 32 else (margin, bound)
-    magnitude = st.floats(lo, hi, width=width)
+    if np.dtype(dtype) == np.float32:  # the bounds must be float32 numbers themselves
+        magnitude = st.floats(float(np.float32(margin)), float(np.float32(bound)), width=32)
+    else:
+        magnitude = st.floats(margin, bound)
     elements = st.builds(lambda m, s: s * m, magnitude, st.sampled_from([-1.0, 1.0]))
     return hnp.arrays(dtype, shape, elements=elements, unique=True)
 
@@ -67,15 +75,16 @@ def linear_cases(draw: st.DrawFn, dtype: Any = np.float64) -> tuple[Linear, Arra
     """``(Linear(D, M), X)`` with ``D ≠ M``, ``N ≥ 2``, bias or not."""
     d = draw(sizes(1, 5))
     m = draw(sizes(1, 5).filter(lambda v: v != d))
-    layer = Linear(d, m, bias=draw(st.booleans()), rng=draw(st.integers(0, 2**16)),
-                   dtype=dtype)
+    layer = Linear(d, m, bias=draw(st.booleans()), rng=draw(st.integers(0, 2**16)), dtype=dtype)
     return layer, draw(arrays((draw(sizes(2, 4)), d), dtype=dtype))
 
 
 ACTIVATIONS: dict[str, tuple[type[Layer], float, float]] = {
     # name: (class, bound, margin away from 0)
-    "sigmoid": (Sigmoid, 3.0, 0.1), "tanh": (Tanh, 3.0, 0.1),
-    "relu": (ReLU, 3.0, 1e-3), "softmax": (Softmax, 3.0, 0.1),
+    "sigmoid": (Sigmoid, 3.0, 0.1),
+    "tanh": (Tanh, 3.0, 0.1),
+    "relu": (ReLU, 3.0, 1e-3),
+    "softmax": (Softmax, 3.0, 0.1),
 }
 
 
@@ -94,11 +103,14 @@ def sequential_cases(draw: st.DrawFn, max_depth: int = 3) -> tuple[Sequential, A
     depth = draw(st.integers(1, max_depth))
     widths = [draw(sizes(1, 4))]
     for _ in range(depth):
-        widths.append(draw(sizes(1, 4).filter(lambda w, prev=widths[-1]: w != prev)))
+        widths.append(draw(st.sampled_from([w for w in range(1, 5) if w != widths[-1]])))
     stack: list[Layer] = []
     for i in range(depth):
-        stack.append(Linear(widths[i], widths[i + 1], bias=draw(st.booleans()),
-                            rng=draw(st.integers(0, 2**16))))
+        stack.append(
+            Linear(
+                widths[i], widths[i + 1], bias=draw(st.booleans()), rng=draw(st.integers(0, 2**16))
+            )
+        )
         if i < depth - 1:
             stack.append(draw(st.sampled_from([Sigmoid, Tanh, ReLU]))())
     if widths[-1] > 1 and draw(st.booleans()):
@@ -125,12 +137,14 @@ def targets(n: int, k: int) -> st.SearchStrategy[Array]:
 def probabilities(draw: st.DrawFn, shape: tuple[int, int]) -> Array:
     """Rows of positive probabilities summing to 1, each ≥ 0.01 (no log 0)."""
     raw = draw(arrays(shape, bound=1.0, margin=0.1))
-    p = np.abs(raw)
-    return p / p.sum(axis=1, keepdims=True)
+    p: Array = np.abs(raw)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
 
 
 LOSSES: dict[str, type[Loss]] = {
-    "mse": MSELoss, "cross_entropy": CrossEntropyLoss,
+    "mse": MSELoss,
+    "cross_entropy": CrossEntropyLoss,
     "softmax_cross_entropy": SoftmaxCrossEntropyLoss,
 }
 
@@ -149,12 +163,23 @@ def loss_cases(draw: st.DrawFn, name: str) -> tuple[Loss, Array, Array]:
 @st.composite
 def unit_vectors(draw: st.DrawFn, n: int) -> Array:
     """A unit vector in ``R^n`` (a drawn direction, normalised)."""
-    v = draw(arrays((n,), bound=1.0, margin=0.05))
-    return v / np.linalg.norm(v)
+    v: Array = draw(arrays((n,), bound=1.0, margin=0.05))
+    v /= np.linalg.norm(v)
+    return v
 
 
 __all__ = [
-    "PROFILES", "activation_cases", "arrays", "labels", "linear_cases", "load_profile",
-    "loss_cases", "one_hot", "probabilities", "sequential_cases", "sizes", "targets",
+    "PROFILES",
+    "activation_cases",
+    "arrays",
+    "labels",
+    "linear_cases",
+    "load_profile",
+    "loss_cases",
+    "one_hot",
+    "probabilities",
+    "sequential_cases",
+    "sizes",
+    "targets",
     "unit_vectors",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pytest
 from broken_layers import (
     AccumulatingLinear,
     BuggyScale,
@@ -21,6 +23,7 @@ from broken_layers import (
     SumBackwardMSELoss,
     TransposedLinear,
 )
+
 from gradcheck import GradcheckError, check_layer, check_loss
 from layers import Linear, Sequential, Sigmoid, Tanh
 from losses import MSELoss, SoftmaxCrossEntropyLoss
@@ -117,8 +120,8 @@ def test_forward_and_backward_disagree_on_the_mean() -> None:
 
 def test_forward_ignoring_the_reduction() -> None:
     class SumForward(MSELoss):  # reduction="mean" in backward only
-        def forward(self, y: object, t: object) -> float:  # type: ignore[override]
-            return super().forward(y, t) * np.shape(y)[0]  # type: ignore[arg-type]
+        def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
+            return super().forward(y, t) * int(np.shape(y)[0])
 
     err = failure(check_loss, SumForward(), Y, T)
     assert "wrong reduction" in {f.kind for f in err.findings}
@@ -142,8 +145,8 @@ def test_a_wrong_layer_deep_in_a_sequential_is_named_by_its_path() -> None:
 
 def test_one_wrong_entry_of_a_large_layer_is_found_by_random_directions() -> None:
     class OneEntryOff(Linear):
-        def backward(self, grad_out: object) -> np.ndarray:  # type: ignore[override]
-            grad_x = super().backward(grad_out)  # type: ignore[arg-type]
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
+            grad_x = super().backward(grad_out)
             self.W.grad[5, 7] += 0.5
             return grad_x
 
@@ -155,7 +158,7 @@ def test_one_wrong_entry_of_a_large_layer_is_found_by_random_directions() -> Non
 
 def test_wrong_loss_sign_in_fused_softmax_cross_entropy() -> None:
     class Flipped(SoftmaxCrossEntropyLoss):
-        def backward(self) -> np.ndarray:  # type: ignore[override]
+        def backward(self) -> npt.NDArray[Any]:
             return -super().backward()
 
     err = failure(check_loss, Flipped(), Y, np.array([0, 4, 2, 1]))

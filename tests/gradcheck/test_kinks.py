@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -33,11 +35,11 @@ def test_a_value_outside_the_one_sided_slopes_is_still_wrong() -> None:
     class BadAtZero(ReLU):
         """Slope 3 at z = 0: outside [0, 1], so no subgradient."""
 
-        def forward(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        def forward(self, x: npt.ArrayLike) -> npt.NDArray[Any]:
             self._z = np.asarray(x, dtype=np.float64)
             return super().forward(x)
 
-        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
             slope = np.where(self._z > 0, 1.0, np.where(self._z == 0, 3.0, 0.0))
             return np.asarray(grad_out) * slope
 

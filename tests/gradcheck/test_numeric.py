@@ -57,4 +57,5 @@ def test_directional_derivative_needs_a_unit_vector_of_the_right_shape() -> None
 
 def test_directional_derivative_along_an_axis_is_the_partial() -> None:
     assert directional_derivative(f, [0.3, -1.2], [0.0, 1.0]) == pytest.approx(
-        partial_derivative(f, [0.3, -1.2], 1), rel=1e-12)
+        partial_derivative(f, [0.3, -1.2], 1), rel=1e-12
+    )

@@ -24,8 +24,9 @@ def f(x: float, y: float) -> float:
 
 def grad_f(x: float, y: float) -> np.ndarray[Any, Any]:
     """``∇f = [2x cos(xy) − x² sin(xy) y,  −x³ sin(xy)]``."""
-    return np.array([2 * x * math.cos(x * y) - x**2 * math.sin(x * y) * y,
-                     -(x**3) * math.sin(x * y)])
+    return np.array(
+        [2 * x * math.cos(x * y) - x**2 * math.sin(x * y) * y, -(x**3) * math.sin(x * y)]
+    )
 
 
 @given(coords, coords)
@@ -73,7 +74,8 @@ def test_small_sgd_step_lowers_the_loss(case: tuple[Any, Any], data: st.DataObje
 
 @given(sequential_cases(max_depth=2), st.data())
 def test_network_directional_derivative_is_backward_dot_u(
-        case: tuple[Any, Any], data: st.DataObject) -> None:
+    case: tuple[Any, Any], data: st.DataObject
+) -> None:
     """For a whole net: the numeric D_u L along a drawn unit u equals ∇_x L · u from backward."""
     net, x = case
     t = data.draw(arrays(net.forward(x).shape))

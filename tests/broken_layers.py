@@ -13,6 +13,11 @@ from losses import MSELoss
 Array = npt.NDArray[Any]
 
 
+def _saved(x: Array | None) -> Array:
+    assert x is not None, "forward must run first"
+    return x
+
+
 class SignFlippedLinear(Linear):
     """∇_W L = −Gᵀ X."""
 
@@ -27,7 +32,7 @@ class TransposedLinear(Linear):
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         grad_x = super().backward(grad_out)
-        X = np.atleast_2d(self._x)
+        X = np.atleast_2d(_saved(self._x))
         G = np.atleast_2d(np.asarray(grad_out))
         self.W.grad = X.T @ G
         return grad_x
@@ -38,8 +43,9 @@ class NoBiasGradLinear(Linear):
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         G = np.atleast_2d(np.asarray(grad_out))
-        self.W.grad[...] = G.T @ np.atleast_2d(self._x)
-        return np.asarray(grad_out) @ self.W.value
+        self.W.grad[...] = G.T @ np.atleast_2d(_saved(self._x))
+        grad_x: Array = np.asarray(grad_out) @ self.W.value
+        return grad_x
 
 
 class AccumulatingLinear(Linear):
@@ -47,10 +53,11 @@ class AccumulatingLinear(Linear):
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         G = np.atleast_2d(np.asarray(grad_out))
-        self.W.grad += G.T @ np.atleast_2d(self._x)
+        self.W.grad += G.T @ np.atleast_2d(_saved(self._x))
         if self.b is not None:
             self.b.grad[...] = G.sum(axis=0)
-        return np.asarray(grad_out) @ self.W.value
+        grad_x: Array = np.asarray(grad_out) @ self.W.value
+        return grad_x
 
 
 class MeanInsideLinear(Linear):
@@ -121,7 +128,7 @@ class ElementMeanMSELoss(MSELoss):
 
     def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
         total = super().forward(y, t)
-        return total / np.shape(y)[-1]
+        return total / int(np.shape(y)[-1])
 
 
 class Scale(Layer):
@@ -134,13 +141,15 @@ class Scale(Layer):
 
     def forward(self, x: npt.ArrayLike) -> Array:
         self._x = np.asarray(x, dtype=float)
-        return self._x * self.a.value
+        y: Array = self._x * self.a.value
+        return y
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         g = np.asarray(grad_out)
         assert self._x is not None
         self.a.grad[...] = (g * self._x).reshape(-1, self.a.shape[0]).sum(axis=0)
-        return g * self.a.value
+        grad_x: Array = g * self.a.value
+        return grad_x
 
 
 class BuggyScale(Scale):
@@ -149,4 +158,5 @@ class BuggyScale(Scale):
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         g = np.asarray(grad_out)
         self.a.grad[...] = g.reshape(-1, self.a.shape[0]).sum(axis=0)
-        return g * self.a.value
+        grad_x: Array = g * self.a.value
+        return grad_x
