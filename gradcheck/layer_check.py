@@ -91,7 +91,9 @@ def check_layer(
     out = h.forward(x_arr.copy())
     G = rng.standard_normal(out.shape).astype(out.dtype if out.dtype.kind == "f" else np.float64)
     G64 = G.astype(np.float64)
-    tol = resolve(x_arr.dtype, rtol, atol)
+    # The tolerances of the least precise dtype the layer touches (x, output, parameters).
+    dtypes = [x_arr.dtype, out.dtype, *(p.dtype for _, p in h.params)]
+    tol = resolve(np.float32 if np.dtype(np.float32) in dtypes else np.float64, rtol, atol)
     x_seen, G_seen = x_arr.copy(), G.copy()
     first = h.gradients(x_seen, G_seen)
     findings: list[Finding] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from typing import Any
@@ -40,6 +41,19 @@ def test_error_is_an_assertion_error_with_the_report_as_its_text() -> None:
         11,
     )
     assert err.findings[0].rows and not err.findings[0].rows[0].ok
+
+
+def test_the_error_survives_pickling_for_a_grader_in_another_process() -> None:
+    with pytest.raises(GradcheckError) as info:
+        check_layer(SignFlippedLinear(4, 2, rng=0), X)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (str(again), again.parameter, again.hint) == (str(info.value), "W", info.value.hint)
+
+
+def test_float32_layers_get_float32_tolerances() -> None:
+    with pytest.raises(GradcheckError) as info:
+        check_layer(SignFlippedLinear(4, 2, rng=0, dtype=np.float32), X.astype(np.float32))
+    assert "rtol = 0.002, atol = 0.0001 (float32)" in str(info.value)
 
 
 def test_the_same_seed_gives_the_same_report() -> None:
