@@ -27,6 +27,20 @@ def _float_input(layer: Any, x: npt.ArrayLike) -> npt.NDArray[Any]:
     return arr
 
 
+def fallback_hint(name: str, input_ok: bool) -> str:
+    """Where to look when no simple relation (sign, factor, transpose) explains the error."""
+    if name == INPUT:
+        return (
+            "re-derive ∂L/∂x: backward must return grad_out times the layer's Jacobian "
+            "(the chain rule), one row per sample"
+        )
+    where = " (the input gradient is right, so look there)" if input_ok else ""
+    return (
+        f"no simple slip (sign, factor, transpose) explains it: re-derive ∂L/∂{name} in "
+        f"the line of backward that writes {name}.grad{where}, summing over the samples"
+    )
+
+
 def check_layer(
     layer: Any,
     x: npt.ArrayLike,
@@ -145,6 +159,10 @@ def check_layer(
             findings += broken
     finally:
         h.restore(saved)
+    input_ok = any(r.name == INPUT and r.ok for r in results)
+    for f in findings:
+        if f.kind == "wrong gradient" and f.hint is None:
+            f.hint = fallback_hint(f.tensor, input_ok)
 
     kinked = [f"{r.name} {k}" for r in results for k in r.kinks]
     if kinks == "raise" and kinked:
