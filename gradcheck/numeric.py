@@ -97,7 +97,7 @@ def partial_derivative(
     >>> import math
     >>> f = lambda x, y: x**2 * math.cos(x * y)
     >>> round(partial_derivative(f, [1.0, 2.0], 0), 6)    # 2x cos(xy) − x² sin(xy) y
-    -2.651043
+    -2.650889
     """
     theta = _as_point(point)
     axis = np.zeros_like(theta)
