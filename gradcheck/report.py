@@ -37,7 +37,8 @@ def _table(rows: list[EntryRow]) -> list[str]:
 
 
 def _finding(i: int, total: int, f: Finding) -> list[str]:
-    lines = [f"Problem {i} of {total}: {f.tensor}: {f.kind}", f"  {f.summary}"]
+    where = "the checked code" if f.kind == "raised an exception" else f.tensor
+    lines = [f"Problem {i} of {total}: {where}: {f.kind}", f"  {f.summary}"]
     lines += [f"  {d}" for d in f.details]
     if f.rows:
         lines += ["  " + line for line in _table(f.rows)]
@@ -111,10 +112,15 @@ def render(
 ) -> str:
     """The full report: headline, what was checked, each problem, summary, reproduction."""
     first = findings[0]
-    headline = (
-        f"Gradient check failed for {subject}: {label(first.tensor, first.kind, input_label)} "
-        f"{PHRASES.get(first.kind, first.kind)}"
-    )
+    if first.kind == "raised an exception":
+        while_ = first.details[-1] if first.details else ""
+        who = "backward" if "backward(G)" in while_ else "the layer"
+        who = "forward" if "forward(x)" in while_ or "numeric" in while_ else who
+        error_name = first.summary.split(":")[0]
+        headline = f"Gradient check failed for {subject}: {who} raised {error_name}"
+    else:
+        tensor = label(first.tensor, first.kind, input_label)
+        headline = f"Gradient check failed for {subject}: {tensor} {PHRASES.get(first.kind, '')}"
     more = len(findings) - 1
     headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."
     lines = [headline, "", "What was checked:"]

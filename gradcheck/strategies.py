@@ -169,6 +169,8 @@ def unit_vectors(draw: st.DrawFn, n: int) -> Array:
 
 
 __all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
     "PROFILES",
     "activation_cases",
     "arrays",

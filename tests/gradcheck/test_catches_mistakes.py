@@ -163,3 +163,28 @@ def test_wrong_loss_sign_in_fused_softmax_cross_entropy() -> None:
 
     err = failure(check_loss, Flipped(), Y, np.array([0, 4, 2, 1]))
     assert "negated" in (err.hint or "")
+
+
+def test_a_crashing_backward_is_a_failed_check_pointing_at_the_line() -> None:
+    class Crashing(Linear):
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
+            super().backward(grad_out)
+            grad_x: npt.NDArray[Any] = np.asarray(grad_out) @ self.W.value.T  # shapes misfit
+            return grad_x
+
+    err = failure(check_layer, Crashing(3, 2, rng=0), X)
+    assert err.kind == "raised an exception"
+    assert isinstance(err.__cause__, ValueError)
+    text = str(err)
+    assert "backward raised ValueError" in text.splitlines()[0]
+    assert "grad_x: npt.NDArray[Any] = np.asarray(grad_out) @ self.W.value.T" in text
+
+
+def test_a_crashing_loss_backward_is_a_failed_check() -> None:
+    class Crashing(MSELoss):
+        def backward(self) -> npt.NDArray[Any]:
+            raise RuntimeError("not implemented yet")
+
+    err = failure(check_loss, Crashing(), Y, T)
+    assert err.kind == "raised an exception"
+    assert "RuntimeError: not implemented yet" in str(err)
