@@ -84,7 +84,8 @@ def run_checks(
             what = "∂L/∂x" if name == INPUT else f"∂L/∂{name}"
             batch = x.shape[0] if x.ndim == 2 else None
             width = out.shape[-1] if out.ndim >= 1 else None
-            run.findings.append(numeric_finding(res, batch=batch, width=width, what=what))
+            finding = numeric_finding(res, batch=batch, width=width, what=what, grad_out=G)
+            run.findings.append(finding)
 
     if opts["contract_checks"] and len(well_formed) == len(expected):
         run.phase = "repeating forward/backward (contract checks, also on single rows)"
@@ -92,7 +93,9 @@ def run_checks(
         broken += contract.linear(h, x.copy(), G, first, rng)
         broken += contract.row_wise(h, x.copy(), G, first, opts["row_wise"])
         for f in run.findings:  # a contract break often explains a wrong number
-            f.hint = f.hint or next((c.hint for c in broken if c.tensor == f.tensor), None)
+            cause = next((c.hint for c in broken if c.tensor == f.tensor and c.hint), None)
+            if cause and (f.hint is None or "ignores grad_out" in cause):
+                f.hint = cause
         run.findings += broken
     input_ok = any(r.name == INPUT and r.ok for r in run.results)
     for f in run.findings:

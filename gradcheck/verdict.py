@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.hints import diagnose
@@ -58,8 +59,34 @@ def check_form(
     return None
 
 
+def _elementwise_hint(result: TensorResult, grad_out: npt.NDArray[Any]) -> str | None:
+    """For an element-wise layer, show the local derivative ∂h/∂z it should have used."""
+    rows = result.rows
+    if len(result.diagonal) != len(rows) or len(rows) != grad_out.size:
+        return None  # not every entry checked one by one
+    n = np.array([r.numeric for r in rows])
+    if not np.allclose(n, result.diagonal, rtol=1e-4, atol=1e-7):
+        return None  # outputs depend on other inputs too: not element-wise
+    g = np.asarray(grad_out, dtype=np.float64).reshape(-1)
+    bad = [k for k, r in enumerate(rows) if not r.ok and abs(g[k]) > 0.1]
+    if not bad:
+        return None
+    k = max(bad, key=lambda j: rows[j].abs_err)
+    return (
+        f"the layer acts element-wise, so ∂L/∂z = grad_out ∘ h'(z); at entry {rows[k].where} "
+        f"the local derivative h'(z) is {rows[k].numeric / g[k]:.6g} (numeric) but backward "
+        f"used {rows[k].analytic / g[k]:.6g}: check the derivative's formula (σ' = σ(1 − σ), "
+        f"tanh' = 1 − tanh², ReLU' = 1[z > 0])"
+    )
+
+
 def numeric_finding(
-    result: TensorResult, *, batch: int | None, width: int | None, what: str
+    result: TensorResult,
+    *,
+    batch: int | None,
+    width: int | None,
+    what: str,
+    grad_out: npt.NDArray[Any] | None = None,
 ) -> Finding:
     """The finding for a tensor whose numbers disagree, with the worst rows and a hint."""
     bad = result.bad
@@ -83,6 +110,8 @@ def numeric_finding(
             f"(∂y_i/∂x_i), but each output also depends on the other inputs of its row: "
             f"sum over all of them (softmax: ∇_z L = p ∘ (g − Σ_k g_k p_k), not g ∘ p(1 − p))"
         )
+    if hint is None and grad_out is not None and result.name == "input":
+        hint = _elementwise_hint(result, grad_out)
     kinked = [r for r in bad if r.note.startswith("kink")]
     if kinked and hint is None:
         hint = (

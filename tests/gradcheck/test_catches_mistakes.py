@@ -25,7 +25,7 @@ from broken_layers import (
 )
 
 from gradcheck import GradcheckError, check_layer, check_loss
-from layers import Linear, Sequential, Sigmoid, Tanh
+from layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from losses import MSELoss, SoftmaxCrossEntropyLoss
 
 rng = np.random.default_rng(7)
@@ -188,3 +188,27 @@ def test_a_crashing_loss_backward_is_a_failed_check() -> None:
     err = failure(check_loss, Crashing(), Y, T)
     assert err.kind == "raised an exception"
     assert "RuntimeError: not implemented yet" in str(err)
+
+
+def test_a_wrong_elementwise_derivative_shows_the_local_slope() -> None:
+    class TanhMissingSquare(Tanh):
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
+            assert self._h is not None
+            grad_z: npt.NDArray[Any] = np.asarray(grad_out) * (1 - self._h)  # 1 − h, not 1 − h²
+            return grad_z
+
+    err = failure(check_layer, TanhMissingSquare(), Y)
+    assert err.parameter == "input"
+    assert "element-wise" in (err.hint or "") and "local derivative" in (err.hint or "")
+
+
+def test_backward_writing_into_grad_out() -> None:
+    class MaskInPlace(ReLU):
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
+            g = np.asarray(grad_out)
+            assert self._h is not None
+            g[self._h <= 0] = 0  # modifies the caller's array
+            return g
+
+    err = failure(check_layer, MaskInPlace(), Y)
+    assert (err.parameter, err.kind) == ("grad_out", "mutates its argument")
