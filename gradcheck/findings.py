@@ -37,7 +37,8 @@ class Finding:
     ``kind`` is one of ``"wrong gradient"``, ``"wrong shape"``, ``"wrong dtype"``,
     ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
     ``"not linear in grad_out"``, ``"mutates its argument"``,
-    ``"batch is not the sum of its samples"``, ``"non-differentiable point"``.
+    ``"batch is not the sum of its samples"``, ``"wrong reduction"``,
+    ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``.
     """
 
     tensor: str

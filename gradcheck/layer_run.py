@@ -15,7 +15,7 @@ from gradcheck.harness import INPUT, Harness
 from gradcheck.probe import Probe
 from gradcheck.report import shape_str
 from gradcheck.tolerance import Tolerance, resolve
-from gradcheck.verdict import check_form, numeric_finding
+from gradcheck.verdict import check_form, numeric_finding, unchecked_finding
 
 
 @dataclass
@@ -80,6 +80,9 @@ def run_checks(
         probe = Probe(theta, lambda: h.layer.forward(x_run), G.astype(np.float64))
         res = compare_tensor(name, probe, analytic, run.tol, rng, **opts["compare"])
         run.results.append(res)
+        unchecked = unchecked_finding(res)
+        if unchecked:
+            run.findings.append(unchecked)
         if not res.ok:
             what = "∂L/∂x" if name == INPUT else f"∂L/∂{name}"
             batch = x.shape[0] if x.ndim == 2 else None

@@ -17,7 +17,7 @@ from gradcheck.harness import INPUT
 from gradcheck.probe import Probe
 from gradcheck.report import render, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import Tolerance, resolve
-from gradcheck.verdict import check_form, numeric_finding
+from gradcheck.verdict import check_form, numeric_finding, unchecked_finding
 from layers.errors import HyperparameterError
 
 
@@ -77,6 +77,9 @@ def _run(
     probe = Probe(y_run, lambda: np.float64(loss.forward(y_run, t)), np.ones(()))
     res = compare_tensor(INPUT, probe, np.asarray(grad), tol, rng, **opts["compare"])
     run.results.append(res)
+    unchecked = unchecked_finding(res)
+    if unchecked:
+        run.findings.append(unchecked)
     if not res.ok:
         batch = y.shape[0] if y.ndim == 2 else None
         run.findings.append(numeric_finding(res, batch=batch, width=y.shape[-1], what="∂L/∂y"))

@@ -87,6 +87,7 @@ PHRASES = {
     "batch is not the sum of its samples": "of a batch is not the sum of its samples'",
     "non-differentiable point": "is checked at a non-differentiable point",
     "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
+    "could not be checked": "could not be checked",
 }
 
 

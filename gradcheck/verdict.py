@@ -133,3 +133,16 @@ def numeric_finding(
         rows=result.worst(WORST),
         hint=hint,
     )
+
+
+def unchecked_finding(result: TensorResult) -> Finding | None:
+    """A tensor none of whose values could be compared has not been checked: say so."""
+    if not result.rows or any(r.note != "skipped" for r in result.rows):
+        return None
+    return Finding(
+        result.name,
+        "could not be checked",
+        f"the forward pass failed at every perturbed point θ ± h ({result.skipped[0]})",
+        hint="check at a point where the forward pass is defined a little way around it "
+        "(e.g. probabilities not within 1e-5 of 0)",
+    )

@@ -92,3 +92,12 @@ def test_a_large_linear_is_checked_with_a_bounded_number_of_forward_passes() -> 
     check_layer(Counting(784, 256, rng=0), np.random.default_rng(0).uniform(0, 1, (4, 784)))
     # x, W, b: ≤ 2·(12 entries + 4 directions) each, plus the contract checks.
     assert calls <= 3 * 2 * (12 + 4) + 20
+
+
+def test_a_tensor_that_cannot_be_perturbed_is_not_silently_passed() -> None:
+    from losses import CrossEntropyLoss
+
+    p = np.full((1, 2), 1e-7)  # p − h < 0 at every entry: forward refuses every step
+    with pytest.raises(GradcheckError) as info:
+        check_loss(CrossEntropyLoss(), p, np.array([[0.5, 0.5]]))
+    assert info.value.kind == "could not be checked"
