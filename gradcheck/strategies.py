@@ -9,7 +9,8 @@ Drawn data is chosen so a wrong gradient cannot hide:
   transposed weight gradient has the wrong shape);
 - ReLU inputs keep ``|z| ≥ 1e-3``, away from the kink at 0;
 - values are bounded (``|x| ≤ 3``) so sigmoid and softmax do not saturate;
-- probabilities for ``CrossEntropyLoss`` stay ≥ 0.01, labels lie in range.
+- probabilities for ``CrossEntropyLoss`` stay ≥ 0.01, labels lie in range;
+- MSE predictions differ from their targets (a zero residual zeroes ∇L).
 
 Importing this module registers two hypothesis profiles, both deterministic
 (``derandomize=True``, no example database) with no deadline: ``"ci"`` (more
@@ -154,8 +155,9 @@ def loss_cases(draw: st.DrawFn, name: str) -> tuple[Loss, Array, Array]:
     """``(loss, y, t)`` for the named loss, either reduction, ``N ≥ 2``."""
     loss = LOSSES[name](reduction=draw(st.sampled_from(["mean", "sum"])))
     n, k = draw(sizes(2, 4)), draw(sizes(2, 5))
-    if name == "mse":
-        return loss, draw(arrays((n, k))), draw(arrays((n, k)))
+    if name == "mse":  # y − t distinct and away from 0: a zero residual hides a factor
+        t = draw(arrays((n, k)))
+        return loss, t + draw(arrays((n, k))), t
     y = draw(probabilities((n, k))) if name == "cross_entropy" else draw(arrays((n, k)))
     return loss, y, draw(targets(n, k))
 
