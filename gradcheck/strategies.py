@@ -15,7 +15,8 @@ Drawn data is chosen so a wrong gradient cannot hide:
 Importing this module registers two hypothesis profiles, both deterministic
 (``derandomize=True``, no example database) with no deadline: ``"ci"`` (more
 examples) and ``"dev"`` (fewer, fast). :func:`load_profile` picks ``"ci"``
-when the environment variable ``CI`` is set. This is the only module of
+when the environment variable ``CI`` is set. (A profile of the same name
+registered before this import is kept.) This is the only module of
 ``gradcheck`` that needs hypothesis.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, settings
+from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -36,7 +38,18 @@ from losses import CrossEntropyLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
 Array = np.ndarray[Any, Any]
 PROFILES = {"ci": 100, "dev": 12}  # examples per test
 
+
+def _registered(name: str) -> bool:
+    try:
+        settings.get_profile(name)
+    except InvalidArgument:
+        return False
+    return True
+
+
 for _name, _examples in PROFILES.items():
+    if _registered(_name):  # a project's own "ci"/"dev" profile wins over ours
+        continue
     settings.register_profile(
         _name,
         max_examples=_examples,

@@ -16,12 +16,15 @@ from broken_layers import (
     SumBackwardMSELoss,
     TransposedLinear,
 )
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gradcheck import GradcheckError, check_layer, check_loss
 from gradcheck.strategies import activation_cases, linear_cases, loss_cases
 from layers import Linear
+
+# A caught mistake costs a full report: 40 examples are plenty (the profile may ask fewer).
+few = settings(max_examples=min(settings().max_examples, 40))
 
 BROKEN_LINEARS = [
     SignFlippedLinear,
@@ -33,6 +36,7 @@ BROKEN_LINEARS = [
 
 
 @pytest.mark.parametrize("broken", BROKEN_LINEARS, ids=lambda c: c.__name__)
+@few
 @given(case=linear_cases(), seed=st.integers(0, 2**16))
 def test_broken_linear_is_caught(broken: type[Linear], case: tuple[Any, Any], seed: int) -> None:
     good, x = case
@@ -42,6 +46,7 @@ def test_broken_linear_is_caught(broken: type[Linear], case: tuple[Any, Any], se
         check_layer(layer, x, seed=seed)
 
 
+@few
 @given(data=st.data())
 def test_diagonal_softmax_and_ignored_grad_out_are_caught(data: st.DataObject) -> None:
     _, z = data.draw(activation_cases("softmax"))
@@ -52,6 +57,7 @@ def test_diagonal_softmax_and_ignored_grad_out_are_caught(data: st.DataObject) -
         check_layer(IgnoresGradOutSigmoid(), z)
 
 
+@few
 @given(data=st.data())
 def test_broken_mse_is_caught(data: st.DataObject) -> None:
     good, y, t = data.draw(loss_cases("mse"))
