@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, settings
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from layers import Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
