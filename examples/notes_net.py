@@ -21,7 +21,9 @@ D, H, M, N = 4, 16, 2, 512  # input size, hidden units, outputs, samples
 def make_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs X (N, D) and targets T (N, M) from a random teacher net."""
     rng = np.random.default_rng(seed)
-    teacher = Sequential(Linear(D, H, bias=False, rng=rng), Sigmoid(), Linear(H, M, bias=False, rng=rng))
+    teacher = Sequential(
+        Linear(D, H, bias=False, rng=rng), Sigmoid(), Linear(H, M, bias=False, rng=rng)
+    )
     X = rng.normal(size=(N, D))
     T = 3.0 * teacher.forward(X) + 0.01 * rng.normal(size=(N, M))
     return X, T
