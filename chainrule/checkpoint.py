@@ -95,12 +95,19 @@ def _read_members(path: Path) -> dict[str, npt.NDArray[Any]]:
     if not path.is_file():
         raise CheckpointError(f"load: {path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
+            raise _refuse(path, "a single array, not a chainrule .npz checkpoint")
+        with loaded as archive:
+            members = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
         raise _refuse(path, f"not a readable archive of plain arrays ({exc})") from exc
-    except AttributeError as exc:  # a single .npy loads as an array, not an archive
-        raise _refuse(path, "a single array, not a chainrule .npz checkpoint") from exc
+    for name, value in members.items():
+        if not isinstance(value, np.ndarray):  # NpzFile gives raw bytes for a non-.npy member
+            raise _refuse(path, f"member {name!r} is not a .npy array")
+    return members
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

@@ -76,15 +76,20 @@ def read_npz(
     Without ``require_label`` the labels may be missing (for ``predict``).
     """
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
+            raise DataError(f"{path}: expected an .npz archive, got a single array")
+        with loaded as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if not all(isinstance(a, np.ndarray) for a in arrays.values()):
+            raise DataError(f"{path}: a member of the archive is not a .npy array")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(
             f"{path}: not a readable .npz archive of plain arrays ({exc}); "
             f"save one with numpy.savez(path, X=features, y=labels)"
         ) from exc
-    except AttributeError as exc:  # np.load of a .npy gives an array, not an archive
-        raise DataError(f"{path}: expected an .npz archive, got a single array") from exc
     key = label if label in arrays else "y"
     if "X" not in arrays or (require_label and key not in arrays):
         raise DataError(

@@ -26,7 +26,7 @@ def test_trajectory_matches_torch(settings: dict[str, object]) -> None:
     ours = [Parameter(a, f"p{i}") for i, a in enumerate(start)]
     theirs = [torch.tensor(a, requires_grad=True) for a in start]
     opt = Adam(ours, **settings)  # type: ignore[arg-type]
-    topt = torch.optim.Adam(theirs, **settings)  # type: ignore[arg-type]
+    topt = torch.optim.Adam(theirs, **settings)
     for _ in range(25):
         # Gradients of wildly different scales per step: the moments must track them.
         grads = [rng.normal(size=a.shape) * 10.0 ** rng.integers(-3, 3) for a in start]
