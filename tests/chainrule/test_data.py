@@ -51,18 +51,6 @@ def test_validation_split_and_regression_targets() -> None:
     np.testing.assert_allclose(d.y_train.mean(), 0.0, atol=1e-12)  # targets standardised too
 
 
-def test_mnist1d_defaults_and_global_random_state_untouched() -> None:
-    np.random.seed(123)
-    random.seed(7)
-    expected_np, expected_py = np.random.random(), random.random()
-    np.random.seed(123)
-    random.seed(7)
-    d = load_dataset("mnist1d")
-    assert (np.random.random(), random.random()) == (expected_np, expected_py)
-    assert d.X_train.shape == (4000, 40) and d.X_test.shape == (1000, 40)
-    assert d.n_outputs == 10
-
-
 @pytest.mark.parametrize("name", ["spirals", "xor", "moons", "circles"])
 def test_toy_sets_are_2d_and_seeded(name: str) -> None:
     a, b = load_dataset(name, seed=1), load_dataset(name, seed=1)
@@ -156,3 +144,26 @@ def test_minibatches_cover_every_sample_once_and_shuffle_by_seed() -> None:
     again = np.concatenate([b[1] for b in minibatches(X, y, 4, np.random.default_rng(0))])
     np.testing.assert_array_equal(seen, again)
     assert [b[1].tolist() for b in minibatches(X, y, 5)] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+
+
+def test_mnist1d_offline_no_file_and_global_random_state_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("mnist1d tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.chdir(tmp_path)
+    np.random.seed(123)
+    random.seed(7)
+    expected_np, expected_py = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(7)
+    d = load_dataset("mnist1d")
+    assert (np.random.random(), random.random()) == (expected_np, expected_py)
+    assert d.X_train.shape == (4000, 40) and d.X_test.shape == (1000, 40)
+    assert d.n_outputs == 10
+    assert list(tmp_path.iterdir()) == []  # no cached .pkl next to the user's files
