@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.checkpoint import save
-from chainrule.commands.common import new_run_folder, percent, print_json
+from chainrule.commands.common import blas_threads, new_run_folder, percent, print_json
 from chainrule.data import BUILTIN, load_dataset
 from chainrule.evaluate import evaluate, predict
 from chainrule.fit import fit
@@ -72,6 +72,12 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of split, weights and shuffling")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1: small batches run fastest on one)",
+    )
     p.add_argument("--out", default=None, help="output folder (default runs/<data>-<time>)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bars, one summary line")
@@ -109,14 +115,15 @@ def run(args: argparse.Namespace) -> int:
     validation = None
     if data.X_val is not None and data.y_val is not None:
         validation = (data.X_val, data.y_val)
-    history = fit(
-        net, data.X_train, data.y_train, optimizer=opt, epochs=args.epochs,
-        batch_size=args.batch_size, validation_data=validation,
-        early_stopping=args.early_stopping, schedule=schedule, seed=args.seed,
-        progress=False if (args.quiet or args.json) else None,
-    )  # fmt: skip
-    test = evaluate(net, data.X_test, data.y_test, task=data.task)
-    train = evaluate(net, data.X_train, data.y_train, task=data.task)
+    with blas_threads(args.threads):
+        history = fit(
+            net, data.X_train, data.y_train, optimizer=opt, epochs=args.epochs,
+            batch_size=args.batch_size, validation_data=validation,
+            early_stopping=args.early_stopping, schedule=schedule, seed=args.seed,
+            progress=False if (args.quiet or args.json) else None,
+        )  # fmt: skip
+        test = evaluate(net, data.X_test, data.y_test, task=data.task)
+        train = evaluate(net, data.X_train, data.y_train, task=data.task)
     folder = new_run_folder(args.out, str(args.data))
     config = {k: v for k, v in vars(args).items() if k != "func"}
     arrays: dict[str, Any] = {}
