@@ -124,3 +124,24 @@ def test_python_dash_m(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "| 4 | L = ‖y − t‖² | scalar | 0.0625 | loss |" in done.stdout
+
+
+def test_assignment_subcommand_is_registered_when_present(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+    import types
+
+    def register(subparsers: Any) -> None:
+        p = subparsers.add_parser("assignment", help="fake")
+        p.set_defaults(func=lambda args: print("assignment ran") or 0)
+
+    fake = types.ModuleType("chainrule.assignment.cli")
+    fake.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(
+        sys.modules, "chainrule.assignment", types.ModuleType("chainrule.assignment")
+    )
+    monkeypatch.setitem(sys.modules, "chainrule.assignment.cli", fake)
+    assert isinstance(build_parser(), argparse.ArgumentParser)
+    assert main(["assignment"]) == 0
+    assert capsys.readouterr().out == "assignment ran\n"
