@@ -7,7 +7,9 @@ The notes' net, exactly (no biases, squared-error loss on one-hot targets)::
 Each step below is one line of the notes: forward, loss, backward (which
 fills ∇_W⁽¹⁾ L and ∇_W⁽²⁾ L), and a move along the negative gradient.
 Then the same data through ``chainrule.fit`` with the modern choices
-(biases, ReLU, softmax cross-entropy), for comparison.
+(biases, ReLU, softmax cross-entropy), for comparison: the notes' net
+reaches about 92 % here, the modern one about 97–99 %. (Squared error on
+one-hot targets is touchy: at lr=0.1 this loop already diverges.)
 
 Run from the repository root:  python examples/one_hidden_layer_digits.py
 """
