@@ -145,3 +145,16 @@ def test_assignment_subcommand_is_registered_when_present(
     assert isinstance(build_parser(), argparse.ArgumentParser)
     assert main(["assignment"]) == 0
     assert capsys.readouterr().out == "assignment ran\n"
+
+
+def test_import_chainrule_stays_light() -> None:
+    # The autograder imports chainrule too: no scikit-learn, matplotlib, tqdm or mnist1d.
+    code = (
+        "import sys, chainrule, chainrule.cli; "
+        "print(sorted(m for m in ('sklearn', 'matplotlib', 'tqdm', 'mnist1d', 'scipy') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
