@@ -95,11 +95,14 @@ def _read_members(path: Path) -> dict[str, npt.NDArray[Any]]:
     if not path.is_file():
         raise CheckpointError(f"load: {path}: no such file")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
-            raise _refuse(path, "a single array, not a chainrule .npz checkpoint")
-        with loaded as archive:
-            members = {name: archive[name] for name in archive.files}
+        # We open the file ourselves so that it is closed on every path, including
+        # a truncated archive that np.load gives up on half-way.
+        with path.open("rb") as f:
+            loaded = np.load(f, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
+                raise _refuse(path, "a single array, not a chainrule .npz checkpoint")
+            with loaded as archive:
+                members = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         if isinstance(exc, CheckpointError):
             raise

@@ -37,6 +37,8 @@ class CrossEntropyLoss(Loss):
     - t: integer labels ``()`` / ``(N,)`` in ``0..K−1``, or one-hot ``(K,)`` / ``(N, K)``.
     """
 
+    _non_finite_cause = "a true class has probability 0, and −log 0 = ∞"
+
     def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
         p = self._predictions(y)
         if (p < 0).any():

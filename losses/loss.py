@@ -29,6 +29,9 @@ class Loss:
     reduction : {"mean", "sum"}, default "mean"
     """
 
+    # What can make this loss infinite, for the error message.
+    _non_finite_cause = "predictions or targets too large overflow it"
+
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
             raise HyperparameterError(
@@ -82,9 +85,8 @@ class Loss:
         if not np.isfinite(per_sample_total):
             self._grad = None
             raise NonFiniteError(
-                f"{self!r}: the loss is {per_sample_total}; a probability of 0 for a "
-                f"true class, or values too large, make it infinite. Check the data, "
-                f"or lower the learning rate if training diverged"
+                f"{self!r}: the loss is {per_sample_total}; {self._non_finite_cause}. "
+                f"Check the data, or lower the learning rate if training diverged"
             )
         self._grad = grad
         return float(per_sample_total)
