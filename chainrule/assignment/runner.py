@@ -64,6 +64,10 @@ def _command(test: GradedTest, workspace: Path, report: Path) -> list[str]:
     cmd += ["-p", "no:cacheprovider", "-p", "chainrule.assignment.pytest_report"]
     cmd += ["--chainrule-report", str(report), "--chainrule-student-dir", str(workspace)]
     cmd += ["--chainrule-tests-dir", str(tests_dir)]
+    if test.hidden:
+        # pytest's assertion rewriting quotes parts of the assert statement in
+        # its message: fine for a test the student can read, not for a hidden one.
+        cmd += ["--assert=plain"]
     if test.uses_hypothesis and importlib.util.find_spec("_hypothesis_pytestplugin"):
         cmd += ["-p", "_hypothesis_pytestplugin", f"--hypothesis-seed={HYPOTHESIS_SEED}"]
     return cmd
