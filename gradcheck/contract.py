@@ -1,0 +1,130 @@
+"""The backward contract every layer keeps, beyond getting the numbers right.
+
+- **Repeatable**: ``forward``/``backward`` run twice with the same ``x`` and
+  ``G`` give the same gradients: ``backward`` overwrites ``.grad``, never
+  accumulates into it (no hidden ``+=``).
+- **Linear in grad_out**: the gradient is a vector-Jacobian product ``Jᵀ G``,
+  so ``backward(αG₁ + βG₂) = α backward(G₁) + β backward(G₂)`` and
+  ``backward(0) = 0``. A backward that ignores ``grad_out`` breaks this.
+- **Row-wise**: when the forward pass treats each row of ``X`` on its own
+  (every layer of the notes does), ``∇_X`` has one row per sample and
+  ``∇_θ L`` of a batch is the sum of its samples' (the notes' ``Σ_i g_i x_iᵀ``).
+- **Arguments untouched**: neither ``x`` nor ``grad_out`` is modified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gradcheck.findings import Finding
+from gradcheck.harness import INPUT, Harness
+from gradcheck.hints import diagnose
+
+Array = npt.NDArray[Any]
+
+
+def same(a: Array, b: Array, dtype: Any) -> bool:
+    """``a ≈ b`` up to rounding: ``max|a − b| ≤ 1000 ε · max(|a|, |b|)``."""
+    if np.shape(a) != np.shape(b):
+        return False
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    scale = max(float(np.max(np.abs(a64), initial=0.0)), float(np.max(np.abs(b64), initial=0.0)))
+    return float(np.max(np.abs(a64 - b64), initial=0.0)) <= 1e3 * eps * max(scale, 1e-30)
+
+
+def repeatable(h: Harness, x: Array, G: Array, first: dict[str, Array]) -> list[Finding]:
+    """A second forward + backward (no zero_grad between) must give the same gradients."""
+    second = h.gradients(x, G, zero=False)
+    found = []
+    for name, a in first.items():
+        if same(second[name], a, x.dtype):
+            continue
+        if same(second[name], 2 * a, x.dtype):
+            found.append(Finding(
+                name, "accumulates",
+                f"a second forward/backward with the same x and grad_out doubled {name}'s "
+                f"gradient (max {np.max(np.abs(a)):.6g} became {np.max(np.abs(second[name])):.6g})",
+                hint=f"backward adds to {name}.grad (`+=`) instead of overwriting it (`=`); "
+                     f"gradients must not depend on earlier calls"))
+        else:
+            found.append(Finding(name, "not repeatable",
+                                 "a second forward/backward with the same x and grad_out gave "
+                                 "a different gradient",
+                                 hint="backward must depend only on the last forward's x and "
+                                      "on grad_out, not on state left by earlier calls"))
+    return found
+
+
+def linear(h: Harness, x: Array, G: Array, first: dict[str, Array],
+           rng: np.random.Generator) -> list[Finding]:
+    """``backward(αG₁ + βG₂) = α backward(G₁) + β backward(G₂)``, and ``backward(0) = 0``."""
+    G2 = rng.standard_normal(G.shape).astype(G.dtype)
+    alpha, beta = 1.5, -0.75
+    second = h.gradients(x, G2)
+    mixed = h.gradients(x, (alpha * G + beta * G2).astype(G.dtype))
+    zero = h.gradients(x, np.zeros_like(G))
+    found = []
+    for name, a in first.items():
+        expected = alpha * np.asarray(a, np.float64) + beta * np.asarray(second[name], np.float64)
+        if same(mixed[name], expected, x.dtype) and not np.any(zero[name]):
+            continue
+        ignores = same(second[name], a, x.dtype) and np.any(a)
+        found.append(Finding(
+            name, "not linear in grad_out",
+            f"backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
+            if not same(mixed[name], expected, x.dtype) else
+            "backward(zeros) gave a non-zero gradient",
+            hint=(f"{name}'s gradient does not change when grad_out does: backward ignores "
+                  f"grad_out; multiply by it (chain rule: ∇_z L = ∇_h L ∘ σ'(z))") if ignores
+            else ("the gradient must be a vector-Jacobian product Jᵀ·grad_out: no term may "
+                  "be added that does not come from grad_out")))
+    return found
+
+
+def row_wise(h: Harness, x: Array, G: Array, first: dict[str, Array],
+             required: bool | None) -> list[Finding]:
+    """For a layer whose forward treats rows on their own, a batch's gradient sums its rows'."""
+    if x.ndim != 2 or x.shape[0] < 2 or required is False:
+        return []
+    full = h.forward(x)
+    chunks = np.array_split(np.arange(x.shape[0]), min(x.shape[0], 8))
+    if not all(same(h.forward(x[c]), full[c], x.dtype) for c in chunks):
+        if not required:
+            return []  # not a row-wise layer (e.g. batch norm): nothing to expect
+        return [Finding(INPUT, "batch is not the sum of its samples",
+                        "the forward pass of a batch differs from the forward pass of its "
+                        "rows one by one", hint="pass row_wise=False if the layer mixes "
+                        "samples on purpose (as batch norm does)")]
+    parts = [h.gradients(x[c], G[c]) for c in chunks]
+    found = []
+    for name, a in first.items():
+        if name == INPUT:
+            summed = np.concatenate([p[name].reshape(len(c), -1) for p, c in zip(parts, chunks)])
+            summed = summed.reshape(a.shape) if summed.size == a.size else summed
+        else:
+            summed = sum((np.asarray(p[name], np.float64) for p in parts), np.zeros(a.shape))
+        if same(a, summed, x.dtype):
+            continue
+        hint = diagnose(a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
+        found.append(Finding(
+            name, "batch is not the sum of its samples",
+            f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "
+            f"gradients of its rows (the notes: ∇_W L = Σ_i g_i x_iᵀ)",
+            hint=hint or "each sample's gradient must be added up, and nothing else divides "
+                         "or mixes them: divide by N only in the loss"))
+    return found
+
+
+def untouched(what: str, before: Array, after: Array) -> Finding | None:
+    """``x`` and ``grad_out`` must come back from forward/backward unchanged."""
+    if np.array_equal(before, after, equal_nan=True):
+        return None
+    changed = int(np.sum(before != after))
+    return Finding(what, "mutates its argument",
+                   f"{what} was modified in place ({changed} entr{'y' if changed == 1 else 'ies'} "
+                   f"changed)", hint="work on a copy (`x = x.copy()`), or write `x * m` "
+                                     "instead of `x *= m`: the caller still needs its array")

@@ -1,0 +1,63 @@
+"""``GradcheckError``: a failed gradient check, with the full report as its message.
+
+It subclasses ``AssertionError``, so a plain pytest test that calls
+:func:`gradcheck.check_layer` shows the report as its failure. ``str(err)``
+is the whole human-readable report (self-contained: readable without the
+layer's source); the attributes give the same facts to a program.
+"""
+
+from __future__ import annotations
+
+from gradcheck.findings import Finding, TensorResult
+
+
+class GradcheckError(AssertionError):
+    """A gradient (or the backward contract) is wrong.
+
+    Attributes
+    ----------
+    layer : str
+        What was checked, as its ``repr``: ``"Linear(3, 2)"``, ``"MSELoss(reduction='mean')"``.
+    parameter : str or None
+        The tensor of the first problem: ``"input"`` for the gradient that
+        ``backward`` returns (for a loss: ``∂L/∂y``), else the parameter's
+        name (``"W"``, ``"b"``; in a ``Sequential`` ``"layers[2].W"``).
+    kind : str
+        The first problem's kind, e.g. ``"wrong gradient"``, ``"accumulates"``
+        (see :class:`gradcheck.findings.Finding`).
+    hint : str or None
+        The first problem's likely cause, when one fits.
+    findings : list of Finding
+        Every problem found, in the order the report lists them.
+    results : list of TensorResult
+        The numeric comparison of every tensor (also those that passed).
+    seed : int
+        The seed that reproduces the random upstream gradient and directions.
+    report : str
+        The full report (also ``str(err)``).
+    """
+
+    def __init__(self, report: str, *, layer: str, findings: list[Finding],
+                 results: list[TensorResult], seed: int) -> None:
+        super().__init__(report)
+        self.report = report
+        self.layer = layer
+        self.findings = findings
+        self.results = results
+        self.seed = seed
+        first = findings[0] if findings else None
+        self.parameter: str | None = first.tensor if first else None
+        self.kind: str | None = first.kind if first else None
+        self.hint: str | None = first.hint if first else None
+
+    def __str__(self) -> str:
+        return self.report
+
+
+class NondifferentiableError(GradcheckError):
+    """The point checked is a kink of the function (raised with ``kinks="raise"``).
+
+    The gradient is not defined there (ReLU at 0), so it cannot be called
+    right or wrong: draw inputs away from the kink, or use ``kinks="accept"``
+    to accept any value between the left and right derivatives.
+    """

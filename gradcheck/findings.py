@@ -1,0 +1,77 @@
+"""Plain records of what a check found: one row per entry, one result per tensor.
+
+They carry numbers only; :mod:`gradcheck.report` turns them into text and
+:class:`gradcheck.GradcheckError` exposes them as attributes, so a program
+(a course autograder, say) can read them without parsing the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One compared number: an entry ``index`` of a tensor, or a direction ``u``."""
+
+    where: str  # "(1, 2)" for an entry, "u₃" for the third random direction
+    numeric: float
+    analytic: float
+    ok: bool
+    note: str = ""
+
+    @property
+    def abs_err(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def rel_err(self) -> float:
+        scale = max(abs(self.analytic), abs(self.numeric))
+        return self.abs_err / scale if scale > 0 else 0.0
+
+
+@dataclass
+class Finding:
+    """One problem: which tensor, what kind, what to tell the user.
+
+    ``kind`` is one of ``"wrong gradient"``, ``"wrong shape"``, ``"wrong dtype"``,
+    ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
+    ``"not linear in grad_out"``, ``"mutates its argument"``,
+    ``"batch is not the sum of its samples"``, ``"non-differentiable point"``.
+    """
+
+    tensor: str
+    kind: str
+    summary: str
+    details: list[str] = field(default_factory=list)
+    rows: list[EntryRow] = field(default_factory=list)
+    hint: str | None = None
+
+
+@dataclass
+class TensorResult:
+    """The numeric comparison of one tensor's gradient (input or a parameter)."""
+
+    name: str
+    shape: tuple[int, ...]
+    method: str  # e.g. "all 6 entries" or "24 sampled entries and 4 random directions"
+    rows: list[EntryRow] = field(default_factory=list)
+    transposed: list[float] = field(default_factory=list)  # rows read from the transpose
+    kinks: list[str] = field(default_factory=list)  # where a kink was met
+    skipped: list[str] = field(default_factory=list)  # where forward refused a step
+
+    @property
+    def bad(self) -> list[EntryRow]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad
+
+    @property
+    def max_rel_err(self) -> float:
+        return max((r.rel_err for r in self.rows), default=0.0)
+
+    def worst(self, k: int) -> list[EntryRow]:
+        """The ``k`` rows with the largest error, failing rows first."""
+        return sorted(self.rows, key=lambda r: (r.ok, -r.abs_err))[:k]

@@ -1,0 +1,88 @@
+"""Guess the usual mistake behind a wrong gradient, to tell the user where to look.
+
+Given the analytic values ``a`` and the numeric ones ``n`` (entries or
+directional derivatives), each test asks whether ``a`` is a simple function
+of ``n``: all zeros, ``−n``, ``c · n`` for a constant ``c`` (2, ½, the batch
+size ``N``, …), or ``nᵀ``. The first that fits well gives the hint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+
+def _fits(a: Array, b: Array, rel: float = 1e-3) -> bool:
+    """``a ≈ b`` up to ``rel`` of their size (loose: only to name the mistake)."""
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return scale > 0 and float(np.max(np.abs(a - b), initial=0.0)) <= rel * scale
+
+
+def _named_constants(batch: int | None, width: int | None) -> list[tuple[float, str]]:
+    names: list[tuple[float, str]] = [
+        (-1.0, "negated (times −1): a sign is flipped somewhere in backward, e.g. "
+               "(t − y) where (y − t) belongs, or a + where the derivative has a −"),
+        (2.0, "twice the true one: a factor 2 too many (e.g. 2(y − t) where the loss has "
+              "no square, or the same term added twice)"),
+        (0.5, "half the true one: a factor 2 is missing (e.g. the 2 of ∇‖y − t‖² = "
+              "2(y − t)), or it is divided by 2"),
+        (-2.0, "−2 times the true one: a flipped sign and an extra factor 2"),
+        (-0.5, "−½ times the true one: a flipped sign and a missing factor 2"),
+    ]
+    if batch is not None and batch > 2:
+        names += [
+            (float(batch), f"the batch size N = {batch} times the true one: it sums over the "
+                           f"batch where the loss takes the mean (a mean/sum mix-up: divide "
+                           f"by N)"),
+            (1.0 / batch, f"the true one divided by the batch size N = {batch}: it averages "
+                          f"over the batch where the loss sums (a mean/sum mix-up)"),
+        ]
+    if width is not None and width > 2 and width != batch:
+        names += [
+            (float(width), f"{width} times the true one ({width} is the number of outputs "
+                           f"per sample): a mean over outputs in one pass but not the other"),
+            (1.0 / width, f"the true one divided by {width} (the number of outputs per "
+                          f"sample): divided by the outputs where the loss only sums them"),
+        ]
+    return names
+
+
+def diagnose(analytic: Array, numeric: Array, *, name: str = "the gradient",
+             batch: int | None = None, width: int | None = None,
+             transposed: Array | None = None) -> str | None:
+    """A one-sentence guess of the mistake, or None if nothing simple fits.
+
+    Parameters
+    ----------
+    analytic, numeric : ndarray
+        The compared values (the same positions in both).
+    batch, width : int, optional
+        ``N`` (rows of the batch) and the outputs per sample, to name scale factors.
+    transposed : ndarray, optional
+        The analytic values read at the transposed positions, for square matrices.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    if a.size == 0 or not np.all(np.isfinite(a)):
+        return None
+    if not np.any(a) and np.any(n):
+        return (f"{name} is all zeros: backward never writes it (a dropped gradient, "
+                f"e.g. a missing `self.b.grad[...] = G.sum(axis=0)`)")
+    if transposed is not None and _fits(np.asarray(transposed, dtype=np.float64), n):
+        return f"{name} is the transpose of the true one: check the order (Gᵀ X, not Xᵀ G)"
+    nn = float(np.sum(n * n))
+    if nn == 0:
+        return None
+    c = float(np.sum(a * n)) / nn  # least-squares fit a ≈ c·n
+    if not _fits(a, c * n, 1e-2):
+        return None
+    for value, text in _named_constants(batch, width):
+        if abs(c - value) <= 1e-2 * abs(value):
+            return f"{name} is {text}"
+    if abs(c - 1.0) > 1e-2 and a.size >= 3:  # one or two numbers fit any factor
+        return f"{name} is {c:.4g} times the true one: a constant factor is off"
+    return None

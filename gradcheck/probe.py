@@ -1,0 +1,99 @@
+"""``Probe``: nudge one tensor, rerun the forward pass, return ``D_v (Σ G ∘ y)``.
+
+The checked scalar is ``f(θ) = Σ G ∘ y(θ)``, with ``y`` the layer's output and
+``G`` the drawn upstream gradient (for a loss, ``y`` is the loss and ``G = 1``).
+Its derivative along ``v`` is computed as ``Σ G ∘ (y(θ + h v) − y(θ − h v)) / 2h``:
+differencing the outputs *before* summing keeps the rounding error to the
+outputs the step actually changed.
+
+The tensor ``θ`` is perturbed *in place* (so a ``Parameter`` keeps its
+identity) and restored bit for bit after every evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gradcheck.numeric import derivative_along, one_sided_derivatives, step_size
+from gradcheck.tolerance import rounding_noise
+
+Array = npt.NDArray[np.float64]
+
+
+class Probe:
+    """Numeric directional derivatives of ``Σ G ∘ run()`` with respect to ``theta``.
+
+    Parameters
+    ----------
+    theta : ndarray
+        The tensor to perturb in place: a copy of the input, or ``Parameter.value``.
+    run : callable
+        Reruns the forward pass and returns the output (any float dtype).
+    weights : ndarray
+        ``G``, of the output's shape.
+    """
+
+    def __init__(self, theta: npt.NDArray[Any], run: Callable[[], Any], weights: Array) -> None:
+        self.theta = theta
+        self.run = run
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.dtype = theta.dtype
+
+    def _output(self) -> Array:
+        out = np.asarray(self.run(), dtype=np.float64)
+        if out.shape != self.weights.shape:
+            raise AssertionError(f"the output changed shape from {self.weights.shape} to "
+                                 f"{out.shape} when an entry moved by a tiny step")
+        return out
+
+    def _line(self, v: int | Array) -> tuple[Callable[[float], Array], float]:
+        """``φ(s) = y(θ + s v)`` and the step for it; ``v`` a flat index or a direction."""
+        flat = self.theta.reshape(-1)  # a view: writing to it writes to θ
+        if isinstance(v, (int, np.integer)):
+            i = int(v)
+            orig = flat[i].copy()
+            h = step_size(orig, self.dtype)
+            # A step the dtype can represent exactly: h = fl(θ_i + h) − θ_i.
+            h = float(self.dtype.type(orig + h)) - float(orig)
+
+            def phi(s: float) -> Array:
+                flat[i] = orig + s
+                try:
+                    return self._output()
+                finally:
+                    flat[i] = orig
+
+            return phi, h
+        saved = self.theta.copy()
+        u = np.asarray(v, dtype=np.float64)
+
+        def phi_u(s: float) -> Array:
+            self.theta[...] = saved + s * u
+            try:
+                return self._output()
+            finally:
+                self.theta[...] = saved
+
+        return phi_u, step_size(saved, self.dtype)
+
+    def derivative(self, v: int | Array, richardson: bool = False) -> tuple[float, float]:
+        """``(D_v f, rounding noise)`` by central differences (or the 5-point stencil)."""
+        phi, h = self._line(v)
+        plus, minus = phi(h), phi(-h)
+        noise = rounding_noise(self.weights, plus, minus, h, self.dtype)
+        if not richardson:
+            value = float(np.sum(self.weights * (plus - minus))) / (2 * h)
+        else:
+            value = float(np.sum(self.weights * derivative_along(phi, h, richardson=True)))
+            noise *= 1.5  # the stencil's weights (8 + 1)/12 over 2h·… add a little rounding
+        return value, noise
+
+    def one_sided(self, v: int | Array) -> tuple[float, float]:
+        """Left and right derivatives along ``v`` (to tell a kink from a wrong gradient)."""
+        phi, h = self._line(v)
+        left, right = one_sided_derivatives(phi, h)
+        return float(np.sum(self.weights * left)), float(np.sum(self.weights * right))

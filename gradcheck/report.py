@@ -1,0 +1,92 @@
+"""Turn findings into the text a student reads: what is wrong, where, and a hint.
+
+The report is self-contained: it names the layer, each problem's tensor and
+shape, the worst entries with their errors, the pass rule, a hint when one
+fits, the status of every gradient, and how to reproduce the check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gradcheck.findings import EntryRow, Finding, TensorResult
+from gradcheck.tolerance import Tolerance
+
+WORST = 5  # rows of the worst-entries table
+SMALL = 36  # inputs up to this many entries are printed in full, to reproduce
+
+
+def shape_str(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _table(rows: list[EntryRow]) -> list[str]:
+    head = f"{'entry':<12} {'numeric':>13} {'analytic':>13} {'abs error':>10} {'rel error':>10}"
+    lines = [head]
+    for r in rows:
+        mark = "" if r.ok else "  ✗"
+        note = f"  ({r.note})" if r.note else ""
+        lines.append(f"{r.where:<12} {r.numeric:>13.6g} {r.analytic:>13.6g} "
+                     f"{r.abs_err:>10.2e} {r.rel_err:>10.2e}{mark}{note}")
+    return lines
+
+
+def _finding(i: int, total: int, f: Finding) -> list[str]:
+    lines = [f"Problem {i} of {total}: {f.tensor}: {f.kind}", f"  {f.summary}"]
+    lines += [f"  {d}" for d in f.details]
+    if f.rows:
+        lines += ["  " + line for line in _table(f.rows)]
+    if f.hint:
+        lines.append(f"  Hint: {f.hint}.")
+    return lines
+
+
+def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
+    width = max((len(r.name) for r in results), default=5)
+    lines = ["Every gradient checked:"]
+    for r in results:
+        status = "WRONG" if (r.name in wrong or not r.ok) else "ok"
+        extra = f"; {len(r.kinks)} at a kink" if r.kinks else ""
+        extra += f"; {len(r.skipped)} skipped (forward refused the step)" if r.skipped else ""
+        lines.append(f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
+                     f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})")
+    return lines
+
+
+def array_literal(a: npt.NDArray[Any]) -> str:
+    """``np.array([...], dtype=...)`` with every digit, so the check can be rerun."""
+    body = np.array2string(np.asarray(a), separator=", ", precision=17, floatmode="unique",
+                           max_line_width=96, threshold=10**6)
+    return f"np.array({body}, dtype=np.{np.asarray(a).dtype})"
+
+
+def render(subject: str, setup: list[str], findings: list[Finding],
+           results: list[TensorResult], tol: Tolerance, reproduce: list[str]) -> str:
+    """The full report: headline, what was checked, each problem, summary, reproduction."""
+    first = findings[0]
+    what = "the gradient of" if first.kind == "wrong gradient" else "the backward pass for"
+    headline = f"Gradient check failed for {subject}: {what} {first.tensor} is wrong"
+    if first.kind != "wrong gradient":
+        headline += f" ({first.kind})"
+    more = len(findings) - 1
+    headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."
+    lines = [headline, "", "What was checked:"]
+    lines += [f"  {s}" for s in setup]
+    lines.append(f"  Pass rule: {tol.describe()}.")
+    for i, f in enumerate(findings, 1):
+        lines += [""] + _finding(i, len(findings), f)
+    if results:
+        lines += [""] + _summary(results, {f.tensor for f in findings})
+    lines += [""] + reproduce
+    return "\n".join(lines)
+
+
+def small_input_lines(name: str, a: npt.NDArray[Any]) -> list[str]:
+    """Print a small input in full (so the failure can be rerun), else just its shape."""
+    if a.size <= SMALL:
+        text = array_literal(a).replace("\n", "\n      ")
+        return [f"  {name} = {text}"]
+    return [f"  ({name} has shape {shape_str(a.shape)}, too large to print)"]
