@@ -40,6 +40,7 @@ def _run_make(args: argparse.Namespace) -> int:
         report = make(
             Path(args.src), Path(args.out), wheel=args.wheel, no_wheel=args.no_wheel,
             timeout=args.timeout, jobs=args.jobs, force=args.force,
+            check_starter=not args.no_starter_check,
         )  # fmt: skip
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -126,6 +127,10 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         "--no-wheel", action="store_true", help="ship no wheel: setup.sh installs from PyPI"
     )
     make.add_argument("--force", action="store_true", help="replace a non-empty DIST")
+    make.add_argument(
+        "--no-starter-check", action="store_true",
+        help="skip grading the starter code (which warns about tests it passes)",
+    )  # fmt: skip
     _common(make)
     make.set_defaults(func=_run_make)
 

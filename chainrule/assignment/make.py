@@ -92,16 +92,26 @@ def _version() -> str:
 
 
 def build_wheel(dest: Path) -> Path:
-    """Build the framework's wheel from its source tree into ``dest``."""
+    """Build the framework's wheel from its source tree into ``dest``.
+
+    The build runs on a clean copy of the tree, so no stale ``build/`` of an
+    earlier build can slip old files into the wheel, and the tree stays clean.
+    """
     if not (FRAMEWORK_ROOT / "pyproject.toml").is_file():
         raise AssignmentError(
             "chainrule is installed without its source tree, so make cannot build its "
             "wheel; pass --wheel PATH (e.g. from `pip download chainrule --no-deps`) or "
             "--no-wheel (setup.sh then installs chainrule from PyPI)"
         )
-    cmd = [sys.executable, "-m", "pip", "wheel", str(FRAMEWORK_ROOT), "--no-deps"]
-    cmd += ["--no-build-isolation", "--quiet", "--wheel-dir", str(dest)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    ignore = shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis",
+        "tests", "benchmarks", "examples", "assignments", "runs", ".venv",
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="chainrule-wheel-") as tmp:
+        tree = Path(shutil.copytree(FRAMEWORK_ROOT, Path(tmp) / "src", ignore=ignore))
+        cmd = [sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps"]
+        cmd += ["--no-build-isolation", "--quiet", "--wheel-dir", str(dest)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("chainrule-*.whl"))
     if done.returncode != 0 or not wheels:
         raise AssignmentError(f"building the chainrule wheel failed:\n{done.stderr[-2000:]}")
@@ -137,6 +147,7 @@ def make(
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int | None = None,
     force: bool = False,
+    check_starter: bool = True,
 ) -> MakeReport:
     """Write ``out/student`` and ``out/autograder`` from the marked sources in ``src``."""
     src, out = src.resolve(), out.resolve()
@@ -156,7 +167,8 @@ def make(
         if report.solutions == 0:
             report.warnings.append("no solution markers found: the student gets the full solution")
         _check_solution(src, timeout, jobs)
-        report.warnings += _check_starter(student, tests, timeout, jobs)
+        if check_starter:
+            report.warnings += _check_starter(student, tests, timeout, jobs)
         starter = auto / "starter"
         # The starter lists the files a submission must hold, and stands in for missing ones.
         shutil.copytree(student, starter, ignore=shutil.ignore_patterns("README*", "*.md"))

@@ -30,6 +30,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--chainrule-report", default=None, help="write the outcome as JSON here")
     group.addoption("--chainrule-student-dir", default=None, help="root of the student's files")
     group.addoption("--chainrule-tests-dir", default=None, help="root of the test files")
+    group.addoption(
+        "--chainrule-hypothesis", action="store_true", help="load the grader's hypothesis profile"
+    )
+
+
+def _hypothesis_profile() -> None:
+    """Deterministic hypothesis: the same examples for every student, every run.
+
+    ``derandomize`` draws examples from a seed fixed by the test itself; no
+    example database, no deadline and no health check (a slow grading machine
+    must not fail a student), and no "explain" phase (it lists lines of the
+    grader's files, which tell a student nothing).
+    """
+    from hypothesis import HealthCheck, Phase, settings
+
+    settings.register_profile(
+        "chainrule-grader",
+        derandomize=True,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    )
+    settings.load_profile("chainrule-grader")
 
 
 def _is_student_file(filename: str, config: pytest.Config) -> bool:
@@ -119,6 +144,8 @@ def pytest_warning_recorded(
 
 def pytest_configure(config: pytest.Config) -> None:
     _STATE["config"] = config
+    if config.getoption("--chainrule-hypothesis"):
+        _hypothesis_profile()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

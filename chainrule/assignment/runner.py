@@ -4,13 +4,13 @@ One process per test means an infinite loop, a crash (even a segfault), a
 failed import or a call to ``exit()`` in a student's code costs only the
 tests that touch it. The child is a plain ``python -m pytest <test>`` with
 third-party plugin autoloading switched off (faster, and nothing installed on
-the grading machine can change the outcome), our reporting plugin, and a fixed
-hypothesis seed so every student sees a reproducible failure.
+the grading machine can change the outcome) and our reporting plugin, which
+also makes hypothesis deterministic so every student sees a reproducible
+failure.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.assignment.testfiles import GradedTest
-
-HYPOTHESIS_SEED = 0
 
 # The framework's own packages (layers, gradcheck, chainrule...) are importable
 # from here: the source tree in development, site-packages once installed.
@@ -68,8 +66,8 @@ def _command(test: GradedTest, workspace: Path, report: Path) -> list[str]:
         # pytest's assertion rewriting quotes parts of the assert statement in
         # its message: fine for a test the student can read, not for a hidden one.
         cmd += ["--assert=plain"]
-    if test.uses_hypothesis and importlib.util.find_spec("_hypothesis_pytestplugin"):
-        cmd += ["-p", "_hypothesis_pytestplugin", f"--hypothesis-seed={HYPOTHESIS_SEED}"]
+    if test.uses_hypothesis:
+        cmd += ["--chainrule-hypothesis"]
     return cmd
 
 

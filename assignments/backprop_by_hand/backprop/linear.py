@@ -45,6 +45,10 @@ class Linear(Layer):
         self.b = Parameter(gen.uniform(-bound, bound, out_features), "b")
         self._X: Array | None = None
 
+    def __repr__(self) -> str:
+        M, D = self.W.shape
+        return f"Linear({D}, {M})"
+
     def forward(self, x: npt.ArrayLike) -> Array:
         """``Y = X Wᵀ + b`` for ``X`` of shape ``(N, D)``; keeps ``X`` for backward."""
         X = np.asarray(x, dtype=np.float64)
