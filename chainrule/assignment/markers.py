@@ -122,8 +122,9 @@ def _line_stub(stmt: ast.stmt | None, owner: str, where: str) -> str:
             f"{where}: a # SOLUTION line at module level must assign a name "
             f"(a stub there would break the import); move it into a function"
         )
-    if isinstance(stmt, ast.Assign):
-        what = f"compute {', '.join(ast.unparse(t) for t in stmt.targets)}"
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        what = f"compute {', '.join(ast.unparse(t) for t in targets)}"
     elif isinstance(stmt, ast.Return):
         what = "return the result"
     else:

@@ -24,10 +24,16 @@ def load(path: Path) -> ModuleType:
 
 
 def test_make_round_trip(tiny: Path, tmp_path: Path) -> None:
+    (tiny / "tests" / "test_two.py").write_text(
+        (tiny / "tests" / "test_two.py").read_text()
+        + "\n\n@points(1)\ndef test_free() -> None:\n    assert True\n"
+    )
     out = tmp_path / "dist"
     report = make(tiny, out, no_wheel=True, timeout=30)
-    assert (report.solutions, report.tests, report.hidden, report.points) == (3, 4, 1, 5.0)
-    assert report.warnings == []
+    assert (report.solutions, report.tests, report.hidden, report.points) == (3, 5, 1, 6.0)
+    assert report.warnings == [
+        "test_free passes on the starter code (free points: does it test anything?)"
+    ]
     student, auto = out / "student", out / "autograder"
     # The student version imports, and its stubs raise NotImplementedError.
     ops = load(student / "calc" / "ops.py")
@@ -62,17 +68,14 @@ def test_make_refuses_a_solution_that_fails_its_tests(tiny: Path, tmp_path: Path
     assert not (tmp_path / "dist").exists()
 
 
-def test_make_warns_about_tests_the_starter_passes_and_bad_markers(
+def test_make_command_line_errors(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tiny / "tests" / "test_two.py").write_text(
-        (tiny / "tests" / "test_two.py").read_text()
-        + "\n\n@points(1)\ndef test_free() -> None:\n    assert True\n"
-    )
-    assert main(["make", str(tiny), "--out", str(tmp_path / "dist"), "--no-wheel"]) == 0
-    assert "warning: test_free passes on the starter code" in capsys.readouterr().out
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "old.txt").write_text("an earlier run")
     assert main(["make", str(tiny), "--out", str(tmp_path / "dist"), "--no-wheel"]) == 1
     assert "is not empty; pass --force" in capsys.readouterr().err
     (tiny / "calc" / "other.py").write_text("def f():\n    # BEGIN SOLUTION\n    return 1\n")
     assert main(["make", str(tiny), "--out", str(tmp_path / "d2"), "--no-wheel"]) == 1
     assert "calc/other.py:2: BEGIN SOLUTION is never closed" in capsys.readouterr().err
+    assert not (tmp_path / "d2").exists()
