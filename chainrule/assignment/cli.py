@@ -158,7 +158,9 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``assignment make|grade`` as a program of its own."""
-    parser = argparse.ArgumentParser(prog="python -m chainrule.assignment", description=_DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="python -m chainrule.assignment", description=_DESCRIPTION
+    )
     _add_commands(parser)
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -69,11 +69,15 @@ def collect_submission(submission: Path, starter: Path | None, dest: Path) -> li
             found = _locate(rel, submission, candidates)
             if found is None:
                 if rel.suffix == ".py" and rel.name != "__init__.py":
-                    notes.append(f"{rel.as_posix()} is missing from the submission; the starter "
-                                 f"version was used, so its tests fail.")
+                    notes.append(
+                        f"{rel.as_posix()} is missing from the submission; the starter "
+                        f"version was used, so its tests fail."
+                    )
                 found = starter / rel
             elif found != submission / rel:
-                notes.append(f"Using {found.relative_to(submission).as_posix()} as {rel.as_posix()}.")
+                notes.append(
+                    f"Using {found.relative_to(submission).as_posix()} as {rel.as_posix()}."
+                )
             sources[rel] = found
     for rel, src in sources.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +141,9 @@ def grade(
     jobs = jobs or min(4, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="chainrule-grade-") as tmp:
         workspace = Path(tmp)
-        shutil.copytree(tests_dir, workspace / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            tests_dir, workspace / "tests", ignore=shutil.ignore_patterns("__pycache__")
+        )
         (workspace / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         notes = collect_submission(submission, starter, workspace)
         with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -50,7 +50,8 @@ cd "$ROOT/source"
     --tests "$ROOT/source/tests" --starter "$ROOT/source/starter" \\
     --results "$RESULTS" --timeout {timeout:g}
 if [ ! -s "$RESULTS" ]; then
-    echo '{{"score": 0, "execution_time": 0, "tests": [], "output": "The autograder failed before grading anything; please tell the course staff."}}' > "$RESULTS"
+    printf '{{"score": 0, "execution_time": 0, "tests": [], "output": "%s"}}\\n' \\
+        "The autograder failed before grading; tell the course staff." > "$RESULTS"
 fi
 """
 

@@ -199,4 +199,3 @@ def make(
         shutil.move(str(student), out / "student")
         shutil.move(str(auto), out / "autograder")
     return report
-

@@ -178,8 +178,13 @@ def find_solutions(text: str, path: str = "<string>") -> list[Solution]:
 
 
 def _block(
-    text: str, tree: ast.AST, spans: list[tuple[int, int, str]], first: int, last: int,
-    prompt: str, path: str,
+    text: str,
+    tree: ast.AST,
+    spans: list[tuple[int, int, str]],
+    first: int,
+    last: int,
+    prompt: str,
+    path: str,
 ) -> Solution:
     where = f"{path}:{first}"
     lines = text.splitlines()[first : last - 1]

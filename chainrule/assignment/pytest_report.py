@@ -122,16 +122,13 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         text = line.strip()
         if line.startswith("E "):
             kept.append(line[1:].strip().replace(root + "/", ""))
-        elif m := _LOCATION.match(text):
-            if _is_student_file(str(Path(root, m["file"])), config):
-                kept.append(f"  at {text.replace(root + '/', '')}")
+        elif (m := _LOCATION.match(text)) and _is_student_file(str(Path(root, m["file"])), config):
+            kept.append(f"  at {text.replace(root + '/', '')}")
     body = "\n".join(kept) or "the test file could not be imported"
     _STATE["errors"].append("The tests could not import your code:\n" + body)
 
 
-def pytest_warning_recorded(
-    warning_message: Any, when: str, nodeid: str, location: Any
-) -> None:
+def pytest_warning_recorded(warning_message: Any, when: str, nodeid: str, location: Any) -> None:
     message = f"{warning_message.category.__name__}: {warning_message.message}"
     config = _STATE.get("config")
     if config is not None and _is_student_file(str(warning_message.filename), config):

@@ -92,7 +92,7 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
         if len(call.args) != 1:
             raise AssignmentError(f"{where}: @points takes one positional argument, the points")
         value = _literal(call.args[0], where)
-        options = {kw.arg: _literal(kw.value, where) for kw in call.keywords}
+        options = {str(kw.arg): _literal(kw.value, where) for kw in call.keywords}
         unknown = set(options) - {"hidden", "timeout"}
         if unknown:
             raise AssignmentError(f"{where}: @points got unknown argument(s) {sorted(unknown)}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ TESTS = TINY / "tests"
 Submit = Callable[[dict[str, str]], Path]
 
 
-def by_function(results: dict) -> dict[str, dict]:
+def by_function(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     assert validate(results) == [], validate(results)
     return {t["name"].split(":")[0]: t for t in results["tests"]}
 
@@ -46,7 +47,10 @@ def test_infinite_loop_and_import_crash_cost_only_the_tests_they_touch(submit: S
     )
     tests = by_function(grade(sub, TESTS, timeout=2))
     assert {k: t["score"] for k, t in tests.items()} == {
-        "test_double": 0.0, "test_square": 1.0, "test_double_negative": 0.0, "test_triple": 0.0
+        "test_double": 0.0,
+        "test_square": 1.0,
+        "test_double_negative": 0.0,
+        "test_triple": 0.0,
     }
     assert tests["test_double"]["output"].startswith("Timed out after 2 s")
     triple = tests["test_triple"]["output"]
@@ -71,7 +75,10 @@ def test_wrong_answers_exit_and_warnings(submit: Submit) -> None:
     results = grade(sub, TESTS, timeout=30)
     tests = by_function(results)
     assert {k: t["score"] for k, t in tests.items()} == {
-        "test_double": 0.0, "test_square": 1.0, "test_double_negative": 0.0, "test_triple": 0.0
+        "test_double": 0.0,
+        "test_square": 1.0,
+        "test_double_negative": 0.0,
+        "test_triple": 0.0,
     }
     assert results["score"] == 1.0
     visible = tests["test_double"]["output"]
@@ -104,7 +111,9 @@ def test_misplaced_and_missing_files_use_the_starter(tmp_path: Path, submit: Sub
     assert results["score"] == 4.0
 
 
-def test_cli_grade_writes_results_and_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_grade_writes_results_and_filters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "results" / "results.json"
     assert main(["grade", str(TINY), "--tests", str(TESTS), "--results", str(out),
                  "--only", "test_two.py"]) == 0  # fmt: skip

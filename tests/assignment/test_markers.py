@@ -16,7 +16,7 @@ SOURCE = textwrap.dedent('''\
         def backward(self, g):
             """Docstring the student keeps."""
             x = g + 1
-            # BEGIN SOLUTION fill W.grad, return the input's gradient
+            # BEGIN SOLUTION fill W.grad, return grad x
             self.W = x
             return x * 2
             # END SOLUTION
@@ -39,7 +39,11 @@ SOURCE = textwrap.dedent('''\
 def test_student_version_keeps_signatures_and_docstrings_and_stubs_the_rest() -> None:
     student, solutions = strip_solutions(SOURCE, "mod.py")
     assert [s.owner for s in solutions] == [
-        "<module>", "Linear.backward", "Linear.sigma_prime", "Linear.step", "helper"
+        "<module>",
+        "Linear.backward",
+        "Linear.sigma_prime",
+        "Linear.step",
+        "helper",
     ]
     assert student == textwrap.dedent('''\
         """A module. The text # SOLUTION in a docstring is not a marker."""
@@ -50,7 +54,7 @@ def test_student_version_keeps_signatures_and_docstrings_and_stubs_the_rest() ->
             def backward(self, g):
                 """Docstring the student keeps."""
                 x = g + 1
-                raise NotImplementedError("Linear.backward: fill W.grad, return the input's gradient")
+                raise NotImplementedError('Linear.backward: fill W.grad, return grad x')
 
             def sigma_prime(self, h):
                 raise NotImplementedError('Linear.sigma_prime: return the result')
@@ -70,7 +74,7 @@ def test_stubs_raise_not_implemented_with_a_pointer() -> None:
     namespace: dict[str, object] = {}
     exec(compile(student, "mod.py", "exec"), namespace)  # the student version imports
     linear = namespace["Linear"]()  # type: ignore[operator]
-    with pytest.raises(NotImplementedError, match="Linear.backward: fill W.grad"):
+    with pytest.raises(NotImplementedError, match=r"Linear\.backward: fill W\.grad"):
         linear.backward(1.0)
     with pytest.raises(NotImplementedError, match="helper"):
         namespace["helper"]()  # type: ignore[operator]
@@ -89,21 +93,40 @@ def test_a_file_without_markers_is_unchanged() -> None:
             "    # END SOLUTION\n",
             r"bad\.py:4: nested BEGIN SOLUTION; the block opened at line 2",
         ),
-        ("def f():\n    # BEGIN SOLUTION\n    x = 1\n", r"bad\.py:2: BEGIN SOLUTION is never closed"),
+        (
+            "def f():\n    # BEGIN SOLUTION\n    x = 1\n",
+            r"bad\.py:2: BEGIN SOLUTION is never closed",
+        ),
         ("def f():\n    return 1\n# END SOLUTION\n", r"bad\.py:3: END SOLUTION without a BEGIN"),
         (
             "def f():\n    # BEGIN SOLUTION\n    x = 1  # SOLUTION\n    # END SOLUTION\n",
             r"bad\.py:3: '# SOLUTION' inside the BEGIN SOLUTION block opened at line 2",
         ),
-        ("def f():\n    # BEGIN SOLUTION\n    # END SOLUTION\n    return 1\n", r"bad\.py:2: .*no code"),
+        (
+            "def f():\n    # BEGIN SOLUTION\n    # END SOLUTION\n    return 1\n",
+            r"bad\.py:2: .*no code",
+        ),
         ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", r"bad\.py:1: .*inside a function"),
-        ("x = f(\n    1)  # SOLUTION\n", r"bad\.py:2: the solution cuts the statement on lines 1-2"),
+        (
+            "x = f(\n    1)  # SOLUTION\n",
+            r"bad\.py:2: the solution cuts the statement on lines 1-2",
+        ),
         ("f(1)  # SOLUTION\n", r"bad\.py:1: .*module level must assign a name"),
         ("def f():\n    x = 1  # BEGIN SOLUTION\n", r"bad\.py:2: .*on a line of its own"),
         ("def f(:\n    pass\n", r"bad\.py:1: not valid Python"),
     ],
-    ids=["nested", "unclosed", "stray-end", "line-in-block", "empty", "module-block",
-         "multiline-statement", "module-expression", "inline-begin", "syntax"],
+    ids=[
+        "nested",
+        "unclosed",
+        "stray-end",
+        "line-in-block",
+        "empty",
+        "module-block",
+        "multiline-statement",
+        "module-expression",
+        "inline-begin",
+        "syntax",
+    ],
 )
 def test_malformed_markers_name_the_file_and_line(source: str, message: str) -> None:
     with pytest.raises(MarkerError, match=message):

@@ -57,7 +57,7 @@ class Linear(Layer):
         return Y
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
-        """Write ``∇_W L`` into ``self.W.grad`` and ``∇_b L`` into ``self.b.grad``; return ``∇_X L``.
+        """Write ``∇_W L`` into ``W.grad`` and ``∇_b L`` into ``b.grad``; return ``∇_X L``.
 
         Overwrite the two ``.grad`` arrays (``self.W.grad[...] = ...``): a
         backward pass that adds to what an earlier one left there is wrong.

@@ -60,9 +60,10 @@ def fit(
     batch_size: int = 20,
     seed: int = 0,
 ) -> tuple[Sequential, list[float]]:
-    """Train ``build_net`` on ``(X, T)`` with MSE and SGD; return the net and each epoch's mean loss.
+    """Train ``build_net`` on ``(X, T)`` with MSE and SGD; return the net and epoch losses.
 
-    Mini-batches are taken in order (no shuffling), so a run is reproducible.
+    The losses are each epoch's mean batch loss. Mini-batches are taken in
+    order (no shuffling), so a run is reproducible.
     """
     net = build_net(X.shape[1], hidden, T.shape[1], seed=seed)
     loss_fn, opt = MSELoss(), SGD(net.parameters(), lr=lr, momentum=momentum)

@@ -1,8 +1,8 @@
 """The losses' backward passes, checked against numeric derivatives by gradcheck."""
 
 import numpy as np
-
 from backprop.losses import MSELoss, SoftmaxCrossEntropyLoss
+
 from chainrule.assignment import points
 from gradcheck import check_loss
 

@@ -1,9 +1,9 @@
 """SGD.step against numbers worked by hand and against the framework's optim.SGD."""
 
 import numpy as np
+from backprop.sgd import SGD
 
 import optim
-from backprop.sgd import SGD
 from chainrule.assignment import points
 from layers import Parameter
 

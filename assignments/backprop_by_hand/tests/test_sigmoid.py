@@ -1,8 +1,8 @@
 """Sigmoid.backward, checked against numeric derivatives by gradcheck."""
 
 import numpy as np
-
 from backprop.sigmoid import Sigmoid
+
 from chainrule.assignment import points
 from gradcheck import check_layer
 

@@ -1,10 +1,10 @@
 """Softmax.backward, checked against numeric derivatives by gradcheck."""
 
 import numpy as np
+from backprop.softmax import Softmax
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop.softmax import Softmax
 from chainrule.assignment import points
 from gradcheck import check_layer
 

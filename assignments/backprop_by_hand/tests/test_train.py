@@ -1,11 +1,11 @@
 """Training the notes' 1-hidden-layer net: your train_step, then your whole net."""
 
 import numpy as np
+from backprop.train import accuracy, build_net, circle_data, fit, train_step
 
 import layers
 import losses
 import optim
-from backprop.train import accuracy, build_net, circle_data, fit, train_step
 from chainrule.assignment import points
 
 
@@ -26,7 +26,9 @@ def _reference_net(net: layers.Sequential) -> layers.Sequential:
 def test_train_step() -> None:
     """train_step does forward, loss, backward and step (on the framework's own layers)."""
     X, T, _ = circle_data(8, seed=3)
-    net = layers.Sequential(layers.Linear(2, 4, rng=0), layers.Sigmoid(), layers.Linear(4, 2, rng=1))
+    net = layers.Sequential(
+        layers.Linear(2, 4, rng=0), layers.Sigmoid(), layers.Linear(4, 2, rng=1)
+    )
     ref = _reference_net(net)
     loss = train_step(net, losses.MSELoss(), optim.SGD(net.parameters(), lr=0.5), X, T)
     ref_fn = losses.MSELoss()

@@ -1,4 +1,5 @@
 from calc.ops import double, square
+
 from chainrule.assignment import points
 
 

@@ -1,4 +1,5 @@
 from calc.other import triple
+
 from chainrule.assignment import points
 
 
