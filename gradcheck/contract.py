@@ -44,23 +44,34 @@ def repeatable(h: Harness, x: Array, G: Array, first: dict[str, Array]) -> list[
         if same(second[name], a, x.dtype):
             continue
         if same(second[name], 2 * a, x.dtype):
-            found.append(Finding(
-                name, "accumulates",
-                f"a second forward/backward with the same x and grad_out doubled {name}'s "
-                f"gradient (max {np.max(np.abs(a)):.6g} became {np.max(np.abs(second[name])):.6g})",
-                hint=f"backward adds to {name}.grad (`+=`) instead of overwriting it (`=`); "
-                     f"gradients must not depend on earlier calls"))
+            found.append(
+                Finding(
+                    name,
+                    "accumulates",
+                    f"a second forward/backward with the same x and grad_out doubled {name}'s "
+                    f"gradient (largest entry {np.max(np.abs(a)):.6g} became "
+                    f"{np.max(np.abs(second[name])):.6g})",
+                    hint=f"backward adds to {name}.grad (`+=`) instead of overwriting it (`=`); "
+                    f"gradients must not depend on earlier calls",
+                )
+            )
         else:
-            found.append(Finding(name, "not repeatable",
-                                 "a second forward/backward with the same x and grad_out gave "
-                                 "a different gradient",
-                                 hint="backward must depend only on the last forward's x and "
-                                      "on grad_out, not on state left by earlier calls"))
+            found.append(
+                Finding(
+                    name,
+                    "not repeatable",
+                    "a second forward/backward with the same x and grad_out gave "
+                    "a different gradient",
+                    hint="backward must depend only on the last forward's x and "
+                    "on grad_out, not on state left by earlier calls",
+                )
+            )
     return found
 
 
-def linear(h: Harness, x: Array, G: Array, first: dict[str, Array],
-           rng: np.random.Generator) -> list[Finding]:
+def linear(
+    h: Harness, x: Array, G: Array, first: dict[str, Array], rng: np.random.Generator
+) -> list[Finding]:
     """``backward(αG₁ + βG₂) = α backward(G₁) + β backward(G₂)``, and ``backward(0) = 0``."""
     G2 = rng.standard_normal(G.shape).astype(G.dtype)
     alpha, beta = 1.5, -0.75
@@ -73,20 +84,31 @@ def linear(h: Harness, x: Array, G: Array, first: dict[str, Array],
         if same(mixed[name], expected, x.dtype) and not np.any(zero[name]):
             continue
         ignores = same(second[name], a, x.dtype) and np.any(a)
-        found.append(Finding(
-            name, "not linear in grad_out",
-            f"backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
-            if not same(mixed[name], expected, x.dtype) else
-            "backward(zeros) gave a non-zero gradient",
-            hint=(f"{name}'s gradient does not change when grad_out does: backward ignores "
-                  f"grad_out; multiply by it (chain rule: ∇_z L = ∇_h L ∘ σ'(z))") if ignores
-            else ("the gradient must be a vector-Jacobian product Jᵀ·grad_out: no term may "
-                  "be added that does not come from grad_out")))
+        found.append(
+            Finding(
+                name,
+                "not linear in grad_out",
+                "backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
+                if not same(mixed[name], expected, x.dtype)
+                else "backward(zeros) gave a non-zero gradient",
+                hint=(
+                    f"{'the input gradient' if name == INPUT else name + '.grad'} does not "
+                    f"change when grad_out does: backward ignores grad_out; multiply by it "
+                    f"(chain rule: ∇_z L = ∇_h L ∘ σ'(z))"
+                )
+                if ignores
+                else (
+                    "the gradient must be a vector-Jacobian product Jᵀ·grad_out: no term may "
+                    "be added that does not come from grad_out"
+                ),
+            )
+        )
     return found
 
 
-def row_wise(h: Harness, x: Array, G: Array, first: dict[str, Array],
-             required: bool | None) -> list[Finding]:
+def row_wise(
+    h: Harness, x: Array, G: Array, first: dict[str, Array], required: bool | None
+) -> list[Finding]:
     """For a layer whose forward treats rows on their own, a batch's gradient sums its rows'."""
     if x.ndim != 2 or x.shape[0] < 2 or required is False:
         return []
@@ -95,27 +117,46 @@ def row_wise(h: Harness, x: Array, G: Array, first: dict[str, Array],
     if not all(same(h.forward(x[c]), full[c], x.dtype) for c in chunks):
         if not required:
             return []  # not a row-wise layer (e.g. batch norm): nothing to expect
-        return [Finding(INPUT, "batch is not the sum of its samples",
-                        "the forward pass of a batch differs from the forward pass of its "
-                        "rows one by one", hint="pass row_wise=False if the layer mixes "
-                        "samples on purpose (as batch norm does)")]
+        return [
+            Finding(
+                INPUT,
+                "batch is not the sum of its samples",
+                "the forward pass of a batch differs from the forward pass of its rows one by one",
+                hint="pass row_wise=False if the layer mixes "
+                "samples on purpose (as batch norm does)",
+            )
+        ]
     parts = [h.gradients(x[c], G[c]) for c in chunks]
     found = []
     for name, a in first.items():
-        if name == INPUT:
-            summed = np.concatenate([p[name].reshape(len(c), -1) for p, c in zip(parts, chunks)])
-            summed = summed.reshape(a.shape) if summed.size == a.size else summed
-        else:
-            summed = sum((np.asarray(p[name], np.float64) for p in parts), np.zeros(a.shape))
-        if same(a, summed, x.dtype):
+        pieces = [np.asarray(p[name], np.float64) for p in parts]
+        if name == INPUT:  # one row of ∇_X per sample: the rows are stacked
+            rows_ok = all(
+                q.shape == (len(c), *a.shape[1:]) for q, c in zip(pieces, chunks, strict=True)
+            )
+            summed = np.concatenate(pieces) if rows_ok else None
+        else:  # ∇_θ L of the batch = Σ over samples
+            summed = (
+                sum(pieces, np.zeros(a.shape)) if all(q.shape == a.shape for q in pieces) else None
+            )
+        if summed is not None and same(a, summed, x.dtype):
             continue
-        hint = diagnose(a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
-        found.append(Finding(
-            name, "batch is not the sum of its samples",
-            f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "
-            f"gradients of its rows (the notes: ∇_W L = Σ_i g_i x_iᵀ)",
-            hint=hint or "each sample's gradient must be added up, and nothing else divides "
-                         "or mixes them: divide by N only in the loss"))
+        hint = (
+            None
+            if summed is None
+            else diagnose(a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
+        )
+        found.append(
+            Finding(
+                name,
+                "batch is not the sum of its samples",
+                f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "
+                f"gradients of its rows (the notes: ∇_W L = Σ_i g_i x_iᵀ)",
+                hint=hint
+                or "each sample's gradient must be added up, and nothing else divides "
+                "or mixes them: divide by N only in the loss",
+            )
+        )
     return found
 
 
@@ -124,7 +165,10 @@ def untouched(what: str, before: Array, after: Array) -> Finding | None:
     if np.array_equal(before, after, equal_nan=True):
         return None
     changed = int(np.sum(before != after))
-    return Finding(what, "mutates its argument",
-                   f"{what} was modified in place ({changed} entr{'y' if changed == 1 else 'ies'} "
-                   f"changed)", hint="work on a copy (`x = x.copy()`), or write `x * m` "
-                                     "instead of `x *= m`: the caller still needs its array")
+    return Finding(
+        what,
+        "mutates its argument",
+        f"{what} was modified in place ({changed} entr{'y' if changed == 1 else 'ies'} changed)",
+        hint="work on a copy (`x = x.copy()`), or write `x * m` "
+        "instead of `x *= m`: the caller still needs its array",
+    )

@@ -37,15 +37,22 @@ class GradcheckError(AssertionError):
         The full report (also ``str(err)``).
     """
 
-    def __init__(self, report: str, *, layer: str, findings: list[Finding],
-                 results: list[TensorResult], seed: int) -> None:
-        super().__init__(report)
+    def __init__(
+        self,
+        report: str,
+        *,
+        layer: str = "",
+        findings: list[Finding] | None = None,
+        results: list[TensorResult] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(report)  # args = (report,): pickles (and crosses processes) as is
         self.report = report
         self.layer = layer
-        self.findings = findings
-        self.results = results
+        self.findings = findings or []
+        self.results = results or []
         self.seed = seed
-        first = findings[0] if findings else None
+        first = self.findings[0] if self.findings else None
         self.parameter: str | None = first.tensor if first else None
         self.kind: str | None = first.kind if first else None
         self.hint: str | None = first.hint if first else None

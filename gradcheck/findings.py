@@ -37,7 +37,8 @@ class Finding:
     ``kind`` is one of ``"wrong gradient"``, ``"wrong shape"``, ``"wrong dtype"``,
     ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
     ``"not linear in grad_out"``, ``"mutates its argument"``,
-    ``"batch is not the sum of its samples"``, ``"non-differentiable point"``.
+    ``"batch is not the sum of its samples"``, ``"wrong reduction"``,
+    ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``.
     """
 
     tensor: str
@@ -57,6 +58,7 @@ class TensorResult:
     method: str  # e.g. "all 6 entries" or "24 sampled entries and 4 random directions"
     rows: list[EntryRow] = field(default_factory=list)
     transposed: list[float] = field(default_factory=list)  # rows read from the transpose
+    diagonal: list[float] = field(default_factory=list)  # the Jacobian's diagonal term
     kinks: list[str] = field(default_factory=list)  # where a kink was met
     skipped: list[str] = field(default_factory=list)  # where forward refused a step
 

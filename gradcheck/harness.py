@@ -30,8 +30,9 @@ class Harness:
     def forward(self, x: Array) -> Array:
         return np.asarray(self.layer.forward(x))
 
-    def gradients(self, x: Array, G: Array, *, zero: bool = True,
-                  run_forward: bool = True) -> dict[str, Array]:
+    def gradients(
+        self, x: Array, G: Array, *, zero: bool = True, run_forward: bool = True
+    ) -> dict[str, Array]:
         """``forward(x)`` then ``backward(G)``; copies of every gradient, by name."""
         if zero:
             for _, p in self.params:

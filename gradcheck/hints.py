@@ -24,36 +24,63 @@ def _fits(a: Array, b: Array, rel: float = 1e-3) -> bool:
 
 def _named_constants(batch: int | None, width: int | None) -> list[tuple[float, str]]:
     names: list[tuple[float, str]] = [
-        (-1.0, "negated (times −1): a sign is flipped somewhere in backward, e.g. "
-               "(t − y) where (y − t) belongs, or a + where the derivative has a −"),
-        (2.0, "twice the true one: a factor 2 too many (e.g. 2(y − t) where the loss has "
-              "no square, or the same term added twice)"),
-        (0.5, "half the true one: a factor 2 is missing (e.g. the 2 of ∇‖y − t‖² = "
-              "2(y − t)), or it is divided by 2"),
+        (
+            -1.0,
+            "negated (times −1): a sign is flipped somewhere in backward, e.g. "
+            "(t − y) where (y − t) belongs, or a + where the derivative has a −",
+        ),
+        (
+            2.0,
+            "twice the true one: a factor 2 too many (e.g. 2(y − t) where the loss has "
+            "no square, or the same term added twice)",
+        ),
+        (
+            0.5,
+            "half the true one: a factor 2 is missing (e.g. the 2 of ∇‖y − t‖² = "
+            "2(y − t)), or it is divided by 2",
+        ),
         (-2.0, "−2 times the true one: a flipped sign and an extra factor 2"),
         (-0.5, "−½ times the true one: a flipped sign and a missing factor 2"),
     ]
     if batch is not None and batch > 2:
         names += [
-            (float(batch), f"the batch size N = {batch} times the true one: it sums over the "
-                           f"batch where the loss takes the mean (a mean/sum mix-up: divide "
-                           f"by N)"),
-            (1.0 / batch, f"the true one divided by the batch size N = {batch}: it averages "
-                          f"over the batch where the loss sums (a mean/sum mix-up)"),
+            (
+                float(batch),
+                f"the batch size N = {batch} times the true one: it sums over the "
+                f"batch where the loss takes the mean (a mean/sum mix-up: divide "
+                f"by N)",
+            ),
+            (
+                1.0 / batch,
+                f"the true one divided by the batch size N = {batch}: it averages "
+                f"over the batch where the loss sums (a mean/sum mix-up)",
+            ),
         ]
     if width is not None and width > 2 and width != batch:
         names += [
-            (float(width), f"{width} times the true one ({width} is the number of outputs "
-                           f"per sample): a mean over outputs in one pass but not the other"),
-            (1.0 / width, f"the true one divided by {width} (the number of outputs per "
-                          f"sample): divided by the outputs where the loss only sums them"),
+            (
+                float(width),
+                f"{width} times the true one ({width} is the number of outputs "
+                f"per sample): a mean over outputs in one pass but not the other",
+            ),
+            (
+                1.0 / width,
+                f"the true one divided by {width} (the number of outputs per "
+                f"sample): divided by the outputs where the loss only sums them",
+            ),
         ]
     return names
 
 
-def diagnose(analytic: Array, numeric: Array, *, name: str = "the gradient",
-             batch: int | None = None, width: int | None = None,
-             transposed: Array | None = None) -> str | None:
+def diagnose(
+    analytic: Array,
+    numeric: Array,
+    *,
+    name: str = "the gradient",
+    batch: int | None = None,
+    width: int | None = None,
+    transposed: Array | None = None,
+) -> str | None:
     """A one-sentence guess of the mistake, or None if nothing simple fits.
 
     Parameters
@@ -67,11 +94,13 @@ def diagnose(analytic: Array, numeric: Array, *, name: str = "the gradient",
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
-    if a.size == 0 or not np.all(np.isfinite(a)):
+    if a.shape != n.shape or a.size == 0 or not np.all(np.isfinite(a)):
         return None
     if not np.any(a) and np.any(n):
-        return (f"{name} is all zeros: backward never writes it (a dropped gradient, "
-                f"e.g. a missing `self.b.grad[...] = G.sum(axis=0)`)")
+        return (
+            f"{name} is all zeros: backward never writes it (a dropped gradient, "
+            f"e.g. a missing `self.b.grad[...] = G.sum(axis=0)`)"
+        )
     if transposed is not None and _fits(np.asarray(transposed, dtype=np.float64), n):
         return f"{name} is the transpose of the true one: check the order (Gᵀ X, not Xᵀ G)"
     nn = float(np.sum(n * n))

@@ -37,8 +37,9 @@ LineFunction = Callable[[float], V]
 Array = npt.NDArray[np.float64]
 
 
-def step_size(theta: float | npt.NDArray[Any], dtype: npt.DTypeLike = np.float64,
-              richardson: bool = False) -> float:
+def step_size(
+    theta: float | npt.NDArray[Any], dtype: npt.DTypeLike = np.float64, richardson: bool = False
+) -> float:
     """The finite-difference step for a point ``θ`` of the given dtype.
 
     ``h = ∛ε · max(1, |θ|)`` (central differences) or ``ε^{1/5} · max(1, |θ|)``
@@ -46,7 +47,7 @@ def step_size(theta: float | npt.NDArray[Any], dtype: npt.DTypeLike = np.float64
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     scale = max(1.0, float(np.max(np.abs(theta)))) if np.size(theta) else 1.0
-    return (eps ** (1 / 5) if richardson else np.cbrt(eps)) * scale
+    return float(eps ** (1 / 5) if richardson else np.cbrt(eps)) * scale
 
 
 def derivative_along(phi: LineFunction[V], h: float, richardson: bool = False) -> V:
@@ -58,9 +59,9 @@ def derivative_along(phi: LineFunction[V], h: float, richardson: bool = False) -
     """
     near = phi(h) - phi(-h)
     if not richardson:
-        return near / (2 * h)  # type: ignore[return-value]
+        return near / (2 * h)
     far = phi(2 * h) - phi(-2 * h)
-    return (8 * near - far) / (12 * h)  # type: ignore[return-value]
+    return (8 * near - far) / (12 * h)
 
 
 def one_sided_derivatives(phi: LineFunction[V], h: float) -> tuple[V, V]:
@@ -73,7 +74,7 @@ def one_sided_derivatives(phi: LineFunction[V], h: float) -> tuple[V, V]:
     at0 = phi(0.0)
     right = (-3 * at0 + 4 * phi(h) - phi(2 * h)) / (2 * h)
     left = (3 * at0 - 4 * phi(-h) + phi(-2 * h)) / (2 * h)
-    return left, right  # type: ignore[return-value]
+    return left, right
 
 
 def _as_point(point: npt.ArrayLike) -> Array:
@@ -83,14 +84,20 @@ def _as_point(point: npt.ArrayLike) -> Array:
     return arr
 
 
-def partial_derivative(f: Callable[..., float], point: npt.ArrayLike, index: int,
-                       *, h: float | None = None, richardson: bool = False) -> float:
+def partial_derivative(
+    f: Callable[..., float],
+    point: npt.ArrayLike,
+    index: int,
+    *,
+    h: float | None = None,
+    richardson: bool = False,
+) -> float:
     """``∂f/∂θ_index`` at ``point``, ``f`` taking the coordinates as arguments.
 
     >>> import math
     >>> f = lambda x, y: x**2 * math.cos(x * y)
     >>> round(partial_derivative(f, [1.0, 2.0], 0), 6)    # 2x cos(xy) − x² sin(xy) y
-    -2.651043
+    -2.650889
     """
     theta = _as_point(point)
     axis = np.zeros_like(theta)
@@ -98,8 +105,14 @@ def partial_derivative(f: Callable[..., float], point: npt.ArrayLike, index: int
     return directional_derivative(f, theta, axis, h=h, richardson=richardson)
 
 
-def directional_derivative(f: Callable[..., float], point: npt.ArrayLike, u: npt.ArrayLike,
-                           *, h: float | None = None, richardson: bool = False) -> float:
+def directional_derivative(
+    f: Callable[..., float],
+    point: npt.ArrayLike,
+    u: npt.ArrayLike,
+    *,
+    h: float | None = None,
+    richardson: bool = False,
+) -> float:
     """The notes' ``D_u f(θ)`` for a unit vector ``u``, by central differences.
 
     ``f`` takes the coordinates of ``θ`` as separate arguments, as in the
@@ -108,8 +121,10 @@ def directional_derivative(f: Callable[..., float], point: npt.ArrayLike, u: npt
     theta = _as_point(point)
     direction = _as_point(u)
     if direction.shape != theta.shape:
-        raise ShapeError(f"directional_derivative: u has shape {direction.shape}, "
-                         f"the point has shape {theta.shape}")
+        raise ShapeError(
+            f"directional_derivative: u has shape {direction.shape}, "
+            f"the point has shape {theta.shape}"
+        )
     norm = float(np.linalg.norm(direction))
     if not np.isclose(norm, 1.0, rtol=1e-9):
         raise DomainError(f"directional_derivative: u must be a unit vector, got length {norm}")
@@ -121,9 +136,11 @@ def directional_derivative(f: Callable[..., float], point: npt.ArrayLike, u: npt
     return derivative_along(phi, step, richardson)
 
 
-def numeric_gradient(f: Callable[..., float], point: npt.ArrayLike,
-                     *, richardson: bool = False) -> Array:
+def numeric_gradient(
+    f: Callable[..., float], point: npt.ArrayLike, *, richardson: bool = False
+) -> Array:
     """``∇f(θ) = [∂f/∂θ_1, …, ∂f/∂θ_n]``, one central difference per coordinate."""
     theta = _as_point(point)
-    return np.array([partial_derivative(f, theta, i, richardson=richardson)
-                     for i in range(theta.size)])
+    return np.array(
+        [partial_derivative(f, theta, i, richardson=richardson) for i in range(theta.size)]
+    )

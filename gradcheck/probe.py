@@ -42,21 +42,27 @@ class Probe:
         self.run = run
         self.weights = np.asarray(weights, dtype=np.float64)
         self.dtype = theta.dtype
+        self.diagonal: float | None = None  # set by derivative() for an entry, see there
 
     def _output(self) -> Array:
         out = np.asarray(self.run(), dtype=np.float64)
         if out.shape != self.weights.shape:
-            raise AssertionError(f"the output changed shape from {self.weights.shape} to "
-                                 f"{out.shape} when an entry moved by a tiny step")
+            raise AssertionError(
+                f"the output changed shape from {self.weights.shape} to "
+                f"{out.shape} when an entry moved by a tiny step"
+            )
         return out
 
-    def _line(self, v: int | Array) -> tuple[Callable[[float], Array], float]:
-        """``φ(s) = y(θ + s v)`` and the step for it; ``v`` a flat index or a direction."""
+    def _line(self, v: int | Array, shrink: float = 1.0) -> tuple[Callable[[float], Array], float]:
+        """``φ(s) = y(θ + s v)`` and the step for it (divided by ``shrink``).
+
+        ``v`` is a flat index (a partial derivative) or a unit direction.
+        """
         flat = self.theta.reshape(-1)  # a view: writing to it writes to θ
         if isinstance(v, (int, np.integer)):
             i = int(v)
             orig = flat[i].copy()
-            h = step_size(orig, self.dtype)
+            h = step_size(orig, self.dtype) / shrink
             # A step the dtype can represent exactly: h = fl(θ_i + h) − θ_i.
             h = float(self.dtype.type(orig + h)) - float(orig)
 
@@ -78,13 +84,20 @@ class Probe:
             finally:
                 self.theta[...] = saved
 
-        return phi_u, step_size(saved, self.dtype)
+        return phi_u, step_size(saved, self.dtype) / shrink
 
-    def derivative(self, v: int | Array, richardson: bool = False) -> tuple[float, float]:
+    def derivative(
+        self, v: int | Array, richardson: bool = False, shrink: float = 1.0
+    ) -> tuple[float, float]:
         """``(D_v f, rounding noise)`` by central differences (or the 5-point stencil)."""
-        phi, h = self._line(v)
+        phi, h = self._line(v, shrink)
         plus, minus = phi(h), phi(-h)
         noise = rounding_noise(self.weights, plus, minus, h, self.dtype)
+        if isinstance(v, (int, np.integer)) and self.weights.shape == self.theta.shape:
+            # The Jacobian's diagonal alone, G_i ∂y_i/∂x_i: what a backward that forgets
+            # the off-diagonal terms (softmax) would give. Kept for the hint.
+            i = int(v)
+            self.diagonal = float(self.weights.flat[i] * (plus.flat[i] - minus.flat[i])) / (2 * h)
         if not richardson:
             value = float(np.sum(self.weights * (plus - minus))) / (2 * h)
         else:

@@ -29,13 +29,16 @@ def _table(rows: list[EntryRow]) -> list[str]:
     for r in rows:
         mark = "" if r.ok else "  ✗"
         note = f"  ({r.note})" if r.note else ""
-        lines.append(f"{r.where:<12} {r.numeric:>13.6g} {r.analytic:>13.6g} "
-                     f"{r.abs_err:>10.2e} {r.rel_err:>10.2e}{mark}{note}")
+        lines.append(
+            f"{r.where:<12} {r.numeric:>13.6g} {r.analytic:>13.6g} "
+            f"{r.abs_err:>10.2e} {r.rel_err:>10.2e}{mark}{note}"
+        )
     return lines
 
 
 def _finding(i: int, total: int, f: Finding) -> list[str]:
-    lines = [f"Problem {i} of {total}: {f.tensor}: {f.kind}", f"  {f.summary}"]
+    where = "the checked code" if f.kind == "raised an exception" else f.tensor
+    lines = [f"Problem {i} of {total}: {where}: {f.kind}", f"  {f.summary}"]
     lines += [f"  {d}" for d in f.details]
     if f.rows:
         lines += ["  " + line for line in _table(f.rows)]
@@ -51,42 +54,96 @@ def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
         status = "WRONG" if (r.name in wrong or not r.ok) else "ok"
         extra = f"; {len(r.kinks)} at a kink" if r.kinks else ""
         extra += f"; {len(r.skipped)} skipped (forward refused the step)" if r.skipped else ""
-        lines.append(f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
-                     f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})")
+        lines.append(
+            f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
+            f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})"
+        )
     return lines
 
 
-def array_literal(a: npt.NDArray[Any]) -> str:
+def array_literal(a: npt.NDArray[Any], prefix: str = "") -> str:
     """``np.array([...], dtype=...)`` with every digit, so the check can be rerun."""
-    body = np.array2string(np.asarray(a), separator=", ", precision=17, floatmode="unique",
-                           max_line_width=96, threshold=10**6)
+    body = np.array2string(
+        np.asarray(a),
+        separator=", ",
+        precision=17,
+        floatmode="unique",
+        max_line_width=96,
+        threshold=10**6,
+        prefix=prefix + "np.array(",
+    )
     return f"np.array({body}, dtype=np.{np.asarray(a).dtype})"
 
 
-def render(subject: str, setup: list[str], findings: list[Finding],
-           results: list[TensorResult], tol: Tolerance, reproduce: list[str]) -> str:
+PHRASES = {
+    "wrong gradient": "is wrong",
+    "wrong shape": "has the wrong shape",
+    "wrong dtype": "has the wrong dtype",
+    "not finite": "holds NaN or infinite values",
+    "accumulates": "accumulates across backward calls",
+    "not repeatable": "changes from one backward call to the next",
+    "not linear in grad_out": "is not linear in grad_out",
+    "mutates its argument": "was modified in place",
+    "batch is not the sum of its samples": "of a batch is not the sum of its samples'",
+    "non-differentiable point": "is checked at a non-differentiable point",
+    "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
+    "could not be checked": "could not be checked",
+}
+
+
+def label(tensor: str, kind: str, input_label: str) -> str:
+    """How the headline names a tensor: ``the gradient of W``, ``the input gradient``."""
+    if kind == "mutates its argument":
+        return f"the argument {tensor}"
+    if tensor == "loss value":
+        return "the loss value"
+    if tensor == "input":
+        return input_label
+    return f"the gradient of {tensor}"
+
+
+def render(
+    subject: str,
+    setup: list[str],
+    findings: list[Finding],
+    results: list[TensorResult],
+    tol: Tolerance,
+    reproduce: list[str],
+    input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+) -> str:
     """The full report: headline, what was checked, each problem, summary, reproduction."""
     first = findings[0]
-    what = "the gradient of" if first.kind == "wrong gradient" else "the backward pass for"
-    headline = f"Gradient check failed for {subject}: {what} {first.tensor} is wrong"
-    if first.kind != "wrong gradient":
-        headline += f" ({first.kind})"
+    if first.kind == "raised an exception":
+        while_ = first.details[-1] if first.details else ""
+        who = "backward" if "backward(G)" in while_ else "the layer"
+        who = "forward" if "forward(x)" in while_ or "numeric" in while_ else who
+        error_name = first.summary.split(":")[0]
+        headline = f"Gradient check failed for {subject}: {who} raised {error_name}"
+    else:
+        tensor = label(first.tensor, first.kind, input_label)
+        headline = f"Gradient check failed for {subject}: {tensor} {PHRASES.get(first.kind, '')}"
     more = len(findings) - 1
     headline += f", and {more} more problem{'s' if more > 1 else ''} below." if more else "."
     lines = [headline, "", "What was checked:"]
     lines += [f"  {s}" for s in setup]
     lines.append(f"  Pass rule: {tol.describe()}.")
     for i, f in enumerate(findings, 1):
-        lines += [""] + _finding(i, len(findings), f)
+        lines += ["", *_finding(i, len(findings), f)]
     if results:
-        lines += [""] + _summary(results, {f.tensor for f in findings})
-    lines += [""] + reproduce
+        lines += ["", *_summary(results, {f.tensor for f in findings})]
+    lines += ["", *reproduce]
     return "\n".join(lines)
+
+
+def subject_of(obj: Any) -> str:
+    """``repr(obj)``, plus its class when the repr hides it (a subclass of Linear)."""
+    text = repr(obj)
+    name = type(obj).__name__
+    return text if name in text else f"{text} (class {name})"
 
 
 def small_input_lines(name: str, a: npt.NDArray[Any]) -> list[str]:
     """Print a small input in full (so the failure can be rerun), else just its shape."""
     if a.size <= SMALL:
-        text = array_literal(a).replace("\n", "\n      ")
-        return [f"  {name} = {text}"]
+        return [f"  {name} = {array_literal(a, prefix=f'  {name} = ')}"]
     return [f"  ({name} has shape {shape_str(a.shape)}, too large to print)"]

@@ -45,24 +45,36 @@ class Tolerance:
     atol: float
     dtype: str
 
-    def allowed(self, analytic: npt.NDArray[Any], numeric: npt.NDArray[Any],
-                noise: npt.NDArray[Any] | float = 0.0) -> npt.NDArray[Any]:
+    def allowed(
+        self,
+        analytic: npt.NDArray[Any],
+        numeric: npt.NDArray[Any],
+        noise: npt.NDArray[Any] | float = 0.0,
+    ) -> npt.NDArray[Any]:
         """Largest difference each entry may show: ``max(atol, noise) + rtol·max(|a|, |n|)``."""
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         allowed: npt.NDArray[Any] = np.maximum(self.atol, noise) + self.rtol * scale
         return allowed
 
-    def close(self, analytic: npt.NDArray[Any], numeric: npt.NDArray[Any],
-              noise: npt.NDArray[Any] | float = 0.0) -> npt.NDArray[Any]:
+    def close(
+        self,
+        analytic: npt.NDArray[Any],
+        numeric: npt.NDArray[Any],
+        noise: npt.NDArray[Any] | float = 0.0,
+    ) -> npt.NDArray[Any]:
         """Entry-wise pass mask; a NaN or inf in ``analytic`` never passes."""
         with np.errstate(invalid="ignore", over="ignore"):
             diff = np.abs(analytic - numeric)
-            ok: npt.NDArray[Any] = diff <= self.allowed(analytic, numeric, noise)
-        return ok & np.isfinite(analytic)
+            ok: npt.NDArray[Any] = (diff <= self.allowed(analytic, numeric, noise)) & np.isfinite(
+                analytic
+            )
+        return ok
 
     def describe(self) -> str:
-        return (f"|analytic − numeric| ≤ atol + rtol·max(|analytic|, |numeric|) "
-                f"with rtol = {self.rtol:.3g}, atol = {self.atol:.3g} ({self.dtype})")
+        return (
+            f"|analytic − numeric| ≤ atol + rtol·max(|analytic|, |numeric|) "
+            f"with rtol = {self.rtol:.3g}, atol = {self.atol:.3g} ({self.dtype})"
+        )
 
 
 def resolve(dtype: npt.DTypeLike, rtol: float | None, atol: float | None) -> Tolerance:
@@ -71,14 +83,23 @@ def resolve(dtype: npt.DTypeLike, rtol: float | None, atol: float | None) -> Tol
     default_rtol, default_atol = DEFAULTS.get(name, DEFAULTS["float64"])
     for what, value in (("rtol", rtol), ("atol", atol)):
         if value is not None and not (np.isfinite(value) and value >= 0):
-            raise HyperparameterError(f"gradcheck: {what} must be a finite number ≥ 0, "
-                                      f"got {value!r}")
-    return Tolerance(default_rtol if rtol is None else float(rtol),
-                     default_atol if atol is None else float(atol), name)
+            raise HyperparameterError(
+                f"gradcheck: {what} must be a finite number ≥ 0, got {value!r}"
+            )
+    return Tolerance(
+        default_rtol if rtol is None else float(rtol),
+        default_atol if atol is None else float(atol),
+        name,
+    )
 
 
-def rounding_noise(weights: npt.NDArray[Any], plus: npt.NDArray[Any],
-                   minus: npt.NDArray[Any], h: float, dtype: npt.DTypeLike) -> float:
+def rounding_noise(
+    weights: npt.NDArray[Any],
+    plus: npt.NDArray[Any],
+    minus: npt.NDArray[Any],
+    h: float,
+    dtype: npt.DTypeLike,
+) -> float:
     """Rounding noise of ``Σ G ∘ (y(θ+h) − y(θ−h)) / 2h``.
 
     Each output ``y_k`` the step changed carries a rounding error of about

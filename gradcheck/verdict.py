@@ -12,39 +12,82 @@ from gradcheck.hints import diagnose
 from gradcheck.report import WORST, shape_str
 
 
-def check_form(name: str, grad: Any, shape: tuple[int, ...], dtype: np.dtype[Any],
-               of: str) -> Finding | None:
+def check_form(
+    name: str, grad: Any, shape: tuple[int, ...], dtype: np.dtype[Any], of: str
+) -> Finding | None:
     """The gradient must exist, have ``of``'s shape and dtype, and be finite."""
     if grad is None or (isinstance(grad, np.ndarray) and grad.dtype == object):
-        return Finding(name, "wrong shape", f"got None instead of the gradient of {of}",
-                       hint="backward must `return` ∂L/∂x (the gradient with respect to its "
-                            "input), so the layer before it can continue the chain rule")
+        return Finding(
+            name,
+            "wrong shape",
+            f"got None instead of the gradient of {of}",
+            hint="backward must `return` ∂L/∂x (the gradient with respect to its "
+            "input), so the layer before it can continue the chain rule",
+        )
     arr = np.asarray(grad)
     if arr.shape != tuple(shape):
         hint = None
         if arr.ndim == 2 and arr.shape == tuple(shape)[::-1]:
-            hint = (f"it is transposed: a gradient has the shape of what it is the gradient "
-                    f"of, here {shape_str(shape)} (for ∇_W L: Gᵀ X, not Xᵀ G)")
+            hint = (
+                f"it is transposed: a gradient has the shape of what it is the gradient "
+                f"of, here {shape_str(shape)} (for ∇_W L: Gᵀ X, not Xᵀ G)"
+            )
         elif arr.size == int(np.prod(shape)):
             hint = f"reshape it to {shape_str(shape)}"
-        return Finding(name, "wrong shape",
-                       f"the gradient has shape {shape_str(arr.shape)}; expected "
-                       f"{shape_str(shape)}, the shape of {of}", hint=hint)
+        return Finding(
+            name,
+            "wrong shape",
+            f"the gradient has shape {shape_str(arr.shape)}; expected "
+            f"{shape_str(shape)}, the shape of {of}",
+            hint=hint,
+        )
     if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr))) if arr.dtype.kind == "f" else arr.size
-        return Finding(name, "not finite",
-                       f"the gradient holds {bad} NaN or infinite (or non-float) value(s)",
-                       hint="look for a division by zero, a log of 0 or an overflowing exp")
+        return Finding(
+            name,
+            "not finite",
+            f"the gradient holds {bad} NaN or infinite (or non-float) value(s)",
+            hint="look for a division by zero, a log of 0 or an overflowing exp",
+        )
     if arr.dtype != dtype:
-        return Finding(name, "wrong dtype",
-                       f"the gradient has dtype {arr.dtype}; expected {dtype}, the dtype "
-                       f"of {of}", hint=f"cast it with .astype(np.{dtype}) or compute it "
-                                        f"from arrays of that dtype")
+        return Finding(
+            name,
+            "wrong dtype",
+            f"the gradient has dtype {arr.dtype}; expected {dtype}, the dtype of {of}",
+            hint=f"cast it with .astype(np.{dtype}) or compute it from arrays of that dtype",
+        )
     return None
 
 
-def numeric_finding(result: TensorResult, *, batch: int | None, width: int | None,
-                    what: str) -> Finding:
+def _elementwise_hint(result: TensorResult, grad_out: npt.NDArray[Any]) -> str | None:
+    """For an element-wise layer, show the local derivative ∂h/∂z it should have used."""
+    rows = result.rows
+    if len(result.diagonal) != len(rows) or len(rows) != grad_out.size:
+        return None  # not every entry checked one by one
+    n = np.array([r.numeric for r in rows])
+    if not np.allclose(n, result.diagonal, rtol=1e-4, atol=1e-7):
+        return None  # outputs depend on other inputs too: not element-wise
+    g = np.asarray(grad_out, dtype=np.float64).reshape(-1)
+    bad = [k for k, r in enumerate(rows) if not r.ok and abs(g[k]) > 0.1]
+    if not bad:
+        return None
+    k = max(bad, key=lambda j: rows[j].abs_err)
+    return (
+        f"the layer acts element-wise, so ∂L/∂z = grad_out ∘ h'(z); at entry {rows[k].where} "
+        f"the local derivative h'(z) is {rows[k].numeric / g[k]:.6g} (numeric) but backward "
+        f"used {rows[k].analytic / g[k]:.6g}: check the derivative's formula (σ' = σ(1 − σ), "
+        f"tanh' = 1 − tanh², ReLU' = 1[z > 0])"
+    )
+
+
+def numeric_finding(
+    result: TensorResult,
+    *,
+    batch: int | None,
+    width: int | None,
+    what: str,
+    grad_out: npt.NDArray[Any] | None = None,
+) -> Finding:
     """The finding for a tensor whose numbers disagree, with the worst rows and a hint."""
     bad = result.bad
     rows = [r for r in result.rows if r.note != "skipped"]
@@ -53,20 +96,53 @@ def numeric_finding(result: TensorResult, *, batch: int | None, width: int | Non
     t = np.array(result.transposed) if len(result.transposed) == len(result.rows) else None
     if t is not None:
         t = t[[i for i, r in enumerate(result.rows) if r.note != "skipped"]]
-    hint = diagnose(a, n, name=f"{result.name}'s gradient", batch=batch, width=width,
-                    transposed=t)
+    name = "the input gradient" if result.name == "input" else f"{result.name}'s gradient"
+    hint = diagnose(a, n, name=name, batch=batch, width=width, transposed=t)
+    keep = [i for i, r in enumerate(result.rows) if r.note != "skipped"]
+    if (
+        hint is None
+        and len(result.diagonal) == len(result.rows)
+        and a.size > 1
+        and np.allclose(a, np.array(result.diagonal)[keep], rtol=1e-3, atol=1e-9)
+    ):
+        hint = (
+            f"{name} keeps only the diagonal of the Jacobian "
+            f"(∂y_i/∂x_i), but each output also depends on the other inputs of its row: "
+            f"sum over all of them (softmax: ∇_z L = p ∘ (g − Σ_k g_k p_k), not g ∘ p(1 − p))"
+        )
+    if hint is None and grad_out is not None and result.name == "input":
+        hint = _elementwise_hint(result, grad_out)
     kinked = [r for r in bad if r.note.startswith("kink")]
     if kinked and hint is None:
-        hint = ("the point is a kink of the function (left and right derivatives differ) and "
-                "the analytic value lies outside them; any value between the two is accepted")
-    details = [f"checked: {result.method}; 'u' rows compare D_u L = ∇L · u along a random "
-               f"unit direction u"] if any(r.where.startswith("u") for r in rows) else \
-        [f"checked: {result.method}"]
-    return Finding(result.name, "wrong gradient",
-                   f"{len(bad)} of {len(rows)} compared values are out of tolerance "
-                   f"({what}, shape {shape_str(result.shape)}). Worst:",
-                   details=details, rows=result.worst(WORST), hint=hint)
+        hint = (
+            "the point is a kink of the function (left and right derivatives differ) and "
+            "the analytic value lies outside them; any value between the two is accepted"
+        )
+    details = (
+        ["(a 'u' row compares D_u L = ∇L · u along a random unit direction u)"]
+        if any(r.where.startswith("u") for r in rows)
+        else []
+    )
+    return Finding(
+        result.name,
+        "wrong gradient",
+        f"{len(bad)} of {len(rows)} compared values are out of tolerance "
+        f"({what}, shape {shape_str(result.shape)}; checked {result.method}). "
+        f"Worst:",
+        details=details,
+        rows=result.worst(WORST),
+        hint=hint,
+    )
 
 
-def as_array(values: npt.ArrayLike) -> npt.NDArray[Any]:
-    return np.asarray(values)
+def unchecked_finding(result: TensorResult) -> Finding | None:
+    """A tensor none of whose values could be compared has not been checked: say so."""
+    if not result.rows or any(r.note != "skipped" for r in result.rows):
+        return None
+    return Finding(
+        result.name,
+        "could not be checked",
+        f"the forward pass failed at every perturbed point θ ± h ({result.skipped[0]})",
+        hint="check at a point where the forward pass is defined a little way around it "
+        "(e.g. probabilities not within 1e-5 of 0)",
+    )

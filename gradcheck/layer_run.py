@@ -1,0 +1,106 @@
+"""The steps of :func:`gradcheck.check_layer`, run in order, collecting findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gradcheck import contract
+from gradcheck.compare import compare_tensor
+from gradcheck.findings import Finding, TensorResult
+from gradcheck.harness import INPUT, Harness
+from gradcheck.probe import Probe
+from gradcheck.report import shape_str
+from gradcheck.tolerance import Tolerance, resolve
+from gradcheck.verdict import check_form, numeric_finding, unchecked_finding
+
+
+@dataclass
+class LayerRun:
+    """What a check found so far, and where it is (``phase``, for a crash report)."""
+
+    tol: Tolerance
+    phase: str = "running forward(x)"
+    out_shape: tuple[int, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+    results: list[TensorResult] = field(default_factory=list)
+
+
+def fallback_hint(name: str, input_ok: bool) -> str:
+    """Where to look when no simple relation (sign, factor, transpose) explains the error."""
+    if name == INPUT:
+        return (
+            "re-derive ∂L/∂x: backward must return grad_out times the layer's Jacobian "
+            "(the chain rule), one row per sample"
+        )
+    where = " (the input gradient is right, so look there)" if input_ok else ""
+    return (
+        f"no simple slip (sign, factor, transpose) explains it: re-derive ∂L/∂{name} in "
+        f"the line of backward that writes {name}.grad{where}, summing over the samples"
+    )
+
+
+def run_checks(
+    run: LayerRun, h: Harness, x: npt.NDArray[Any], rng: np.random.Generator, opts: dict[str, Any]
+) -> None:
+    """Forward, backward, form, numbers, contract: each step appends to ``run.findings``."""
+    out = h.forward(x.copy())
+    run.out_shape = out.shape
+    G = rng.standard_normal(out.shape).astype(out.dtype if out.dtype.kind == "f" else np.float64)
+    # The tolerances of the least precise dtype the layer touches (x, output, parameters).
+    dtypes = [x.dtype, out.dtype, *(p.dtype for _, p in h.params)]
+    if np.dtype(np.float32) in dtypes:
+        run.tol = resolve(np.float32, opts["rtol"], opts["atol"])
+    run.phase = f"running backward(G) with G of shape {shape_str(G.shape)}"
+    x_seen, G_seen = x.copy(), G.copy()
+    first = h.gradients(x_seen, G_seen)
+    for what, before, after in (("input", x, x_seen), ("grad_out", G, G_seen)):
+        changed = contract.untouched(what, before, after)
+        if changed:
+            run.findings.append(changed)
+    expected = {INPUT: (x.shape, x.dtype, f"the input x {shape_str(x.shape)}")}
+    for name, p in h.params:
+        expected[name] = (p.shape, p.dtype, f"the parameter {name} {shape_str(p.shape)}")
+    well_formed = {}
+    for name, (shape, dtype, of) in expected.items():
+        problem = check_form(name, first[name], shape, dtype, of)
+        if problem:
+            run.findings.append(problem)
+        else:
+            well_formed[name] = first[name]
+
+    run.phase = "computing numeric derivatives (forward at θ ± h)"
+    x_run = x.copy()
+    params = dict(h.params)
+    for name, analytic in well_formed.items():
+        theta = x_run if name == INPUT else params[name].value
+        probe = Probe(theta, lambda: h.layer.forward(x_run), G.astype(np.float64))
+        res = compare_tensor(name, probe, analytic, run.tol, rng, **opts["compare"])
+        run.results.append(res)
+        unchecked = unchecked_finding(res)
+        if unchecked:
+            run.findings.append(unchecked)
+        if not res.ok:
+            what = "∂L/∂x" if name == INPUT else f"∂L/∂{name}"
+            batch = x.shape[0] if x.ndim == 2 else None
+            width = out.shape[-1] if out.ndim >= 1 else None
+            finding = numeric_finding(res, batch=batch, width=width, what=what, grad_out=G)
+            run.findings.append(finding)
+
+    if opts["contract_checks"] and len(well_formed) == len(expected):
+        run.phase = "repeating forward/backward (contract checks, also on single rows)"
+        broken = contract.repeatable(h, x.copy(), G, first)
+        broken += contract.linear(h, x.copy(), G, first, rng)
+        broken += contract.row_wise(h, x.copy(), G, first, opts["row_wise"])
+        for f in run.findings:  # a contract break often explains a wrong number
+            cause = next((c.hint for c in broken if c.tensor == f.tensor and c.hint), None)
+            if cause and (f.hint is None or "ignores grad_out" in cause):
+                f.hint = cause
+        run.findings += broken
+    input_ok = any(r.name == INPUT and r.ok for r in run.results)
+    for f in run.findings:
+        if f.kind == "wrong gradient" and f.hint is None:
+            f.hint = fallback_hint(f.tensor, input_ok)

@@ -1,0 +1,50 @@
+"""Correct layers and losses pass over many drawn examples, float64 and float32."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradcheck import check_layer, check_loss
+from gradcheck.strategies import arrays, linear_cases, loss_cases, sequential_cases, sizes
+from layers import Linear, Sigmoid, Softmax, Tanh
+from losses import CrossEntropyLoss
+
+
+@settings(max_examples=40)
+@given(sequential_cases(max_depth=3), st.integers(0, 2**16))
+def test_correct_stacks_never_fail(case: tuple[Any, Any], seed: int) -> None:
+    check_layer(*case, seed=seed)
+
+
+@given(linear_cases(dtype=np.float32), st.integers(0, 2**16))
+def test_float32_linear_passes_with_float32_tolerances(case: tuple[Any, Any], seed: int) -> None:
+    layer, x = case
+    check_layer(layer, x, seed=seed)
+
+
+@given(st.sampled_from([Sigmoid, Tanh, Softmax]), st.data())
+def test_float32_activations_pass(cls: type, data: st.DataObject) -> None:
+    z = data.draw(arrays((data.draw(sizes(2, 4)), data.draw(sizes(2, 5))), dtype=np.float32))
+    check_layer(cls(), z)
+
+
+@given(st.integers(0, 2**16), sizes(2, 6))
+def test_layers_large_enough_for_random_directions(seed: int, n: int) -> None:
+    """W of 40×30 = 1200 entries and x of n×30 go through sampled entries + directions."""
+    rng = np.random.default_rng(seed)
+    check_layer(Linear(30, 40, rng=seed), rng.uniform(-3, 3, (n, 30)), seed=seed)
+
+
+def test_large_values_do_not_raise_false_alarms() -> None:
+    rng = np.random.default_rng(3)
+    check_layer(Linear(50, 20, rng=0), rng.uniform(-300, 300, (8, 50)))
+    check_loss(CrossEntropyLoss(), np.array([[1e-3, 0.999], [0.5, 0.5]]), np.array([0, 1]))
+
+
+@given(st.sampled_from(["mse", "cross_entropy", "softmax_cross_entropy"]), st.data())
+def test_losses_never_fail(name: str, data: st.DataObject) -> None:
+    check_loss(*data.draw(loss_cases(name)))
