@@ -151,10 +151,13 @@ def grade(
     entries = [_test_result(t, o) for t, o in zip(tests, outcomes, strict=True)]
     score = sum(e["score"] for e in entries)
     total = sum(t.points for t in tests)
-    failed = [e["name"].split(":")[0] for e in entries if e["status"] == "failed"]
+    failed = [t.function for t, e in zip(tests, entries, strict=True) if e["status"] == "failed"]
+    hidden = {t.function for t in tests if t.hidden}
     summary = f"Score: {score:g} / {total:g} over {len(tests)} tests."
-    if failed:
-        summary += f" Not passed: {', '.join(failed)}."
+    if set(failed) - hidden:
+        summary += f" Not passed: {', '.join(f for f in failed if f not in hidden)}."
+    if set(failed) & hidden:  # their names wait, like their results, for publication
+        summary += f" Hidden tests not passed: {len(set(failed) & hidden)}."
     return {
         "score": score,
         "execution_time": round(time.perf_counter() - start, 3),

@@ -82,7 +82,10 @@ def test_wrong_answers_exit_and_warnings(submit: Submit) -> None:
         "test_double_negative": 0.0,
         "test_triple": 0.0,
     }
-    assert results["score"] == 1.0
+    assert results["output"] == (
+        "Score: 1 / 5 over 4 tests. Not passed: test_double, test_triple. "
+        "Hidden tests not passed: 1."
+    )
     visible = tests["test_double"]["output"]
     assert visible.startswith("AssertionError: double(3) should be 6, got 7")
     hidden = tests["test_double_negative"]["output"]
