@@ -78,6 +78,11 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
     hypothesis = _imports_hypothesis(tree)
     specs = []
     for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            raise AssignmentError(
+                f"{path}:{node.lineno}: test classes are not graded; write the tests of "
+                f"{node.name} as top-level test_* functions, each with @points(...)"
+            )
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         if not node.name.startswith("test"):

@@ -1,11 +1,13 @@
-"""Solution markers: what the student sees, and clear errors for malformed markers."""
+"""Solution markers and @points: what the student sees, and clear errors for bad input."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from chainrule.assignment.errors import MarkerError
+from chainrule.assignment.errors import AssignmentError, MarkerError
 from chainrule.assignment.markers import strip_solutions
+from chainrule.assignment.testfiles import GradedTest, discover, strip_hidden
 
 SOURCE = textwrap.dedent('''\
     """A module. The text # SOLUTION in a docstring is not a marker."""
@@ -131,3 +133,54 @@ def test_a_file_without_markers_is_unchanged() -> None:
 def test_malformed_markers_name_the_file_and_line(source: str, message: str) -> None:
     with pytest.raises(MarkerError, match=message):
         strip_solutions(source, "bad.py")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def test_a():\n    pass\n", r"t/test_x\.py:1: test_a has no @points"),
+        ("@points(2, hidden=1)\ndef test_a():\n    pass\n", r"hidden must be True or False"),
+        ("@points(n)\ndef test_a():\n    pass\n", r"must be literals .* got 'n'"),
+        ("@points(1, weight=2)\ndef test_a():\n    pass\n", r"unknown argument\(s\) \['weight'\]"),
+        ("class TestA:\n    def test_a(self):\n        pass\n", r"test classes are not graded"),
+    ],
+    ids=["no-points", "bad-hidden", "not-literal", "unknown-option", "class"],
+)
+def test_malformed_test_files_name_the_file_and_line(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "test_x.py").write_text(source)
+    with pytest.raises(AssignmentError, match=message):
+        discover(tmp_path)
+
+
+def test_hidden_tests_are_stripped_with_their_decorators_and_comments() -> None:
+    source = textwrap.dedent('''\
+        import x
+
+
+        @points(1)
+        def test_a():
+            pass
+
+
+        # about b
+        @points(2, hidden=True)
+        @settings(max_examples=3)
+        def test_b():
+            """Secret."""
+            assert x.secret()
+
+
+        @points(1)
+        def test_c():
+            pass
+    ''')
+    specs = [
+        GradedTest("t.py", "test_a", 1.0, False, None, "", 4, 6, False),
+        GradedTest("t.py", "test_b", 2.0, True, None, "Secret.", 10, 14, False),
+    ]
+    stripped = strip_hidden(source, specs)
+    assert "test_b" not in stripped and "about b" not in stripped and "settings" not in stripped
+    assert stripped.count("\n\n\n") == 2 and "def test_c" in stripped
