@@ -27,10 +27,12 @@ cd "$ROOT/source"
 if [ -n "${{AUTOGRADER_PYTHON:-}}" ]; then
     PY="$AUTOGRADER_PYTHON"
 else
-    if ! python3 -m venv --help >/dev/null 2>&1; then
+    # Ubuntu ships python3 without ensurepip: install python3-venv when venv fails.
+    if ! python3 -m venv "$ROOT/venv" >/dev/null 2>&1; then
+        rm -rf "$ROOT/venv"
         apt-get update && apt-get install -y python3 python3-pip python3-venv
+        python3 -m venv "$ROOT/venv"
     fi
-    python3 -m venv "$ROOT/venv"
     PY="$ROOT/venv/bin/python"
 fi
 {install}

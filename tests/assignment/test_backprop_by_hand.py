@@ -110,6 +110,8 @@ def test_run_autograder_in_gradescope_layout_gives_the_solution_full_marks(
         assert (site / package / "__init__.py").is_file() or (site / package).is_dir(), package
     run = root / "source" / "run_autograder"
     assert os.access(run, os.X_OK)
+    for script in (run, root / "source" / "setup.sh"):  # setup.sh would install: parse only
+        subprocess.run(["bash", "-n", str(script)], check=True)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
            "PYTHONPATH": str(site)}  # fmt: skip
     done = subprocess.run(["bash", str(run)], env=env, cwd=tmp_path, capture_output=True, text=True)
