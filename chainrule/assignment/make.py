@@ -17,10 +17,7 @@ anything if it does not earn full marks. It then writes::
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +26,8 @@ from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
 from chainrule.assignment.gradescope import scripts, write_zip
 from chainrule.assignment.markers import strip_solutions
-from chainrule.assignment.runner import FRAMEWORK_ROOT
 from chainrule.assignment.testfiles import discover, find_test_files, strip_hidden
+from chainrule.assignment.wheel import build_wheel, framework_version
 
 _SKIP = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache", "*.pyc")
 
@@ -78,44 +75,6 @@ def _write_student_tests(tests: Path, dest: Path) -> None:
         else:
             text = strip_hidden(path.read_text(encoding="utf-8"), specs)
             (dest / rel).write_text(text, encoding="utf-8")
-
-
-def _version() -> str:
-    pyproject = FRAMEWORK_ROOT / "pyproject.toml"
-    if pyproject.is_file():
-        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE)
-        if found:
-            return found.group(1)
-    from importlib.metadata import version
-
-    return version("chainrule")
-
-
-def build_wheel(dest: Path) -> Path:
-    """Build the framework's wheel from its source tree into ``dest``.
-
-    The build runs on a clean copy of the tree, so no stale ``build/`` of an
-    earlier build can slip old files into the wheel, and the tree stays clean.
-    """
-    if not (FRAMEWORK_ROOT / "pyproject.toml").is_file():
-        raise AssignmentError(
-            "chainrule is installed without its source tree, so make cannot build its "
-            "wheel; pass --wheel PATH (e.g. from `pip download chainrule --no-deps`) or "
-            "--no-wheel (setup.sh then installs chainrule from PyPI)"
-        )
-    ignore = shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis",
-        "tests", "benchmarks", "examples", "assignments", "runs", ".venv",
-    )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="chainrule-wheel-") as tmp:
-        tree = Path(shutil.copytree(FRAMEWORK_ROOT, Path(tmp) / "src", ignore=ignore))
-        cmd = [sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps"]
-        cmd += ["--no-build-isolation", "--quiet", "--wheel-dir", str(dest)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheels = sorted(dest.glob("chainrule-*.whl"))
-    if done.returncode != 0 or not wheels:
-        raise AssignmentError(f"building the chainrule wheel failed:\n{done.stderr[-2000:]}")
-    return wheels[-1]
 
 
 def _check_solution(src: Path, timeout: float, jobs: int | None) -> None:
@@ -188,7 +147,7 @@ def make(
             else:
                 shutil.copyfile(wheel, zip_dir / "wheels" / wheel.name)
             wheel_name = report.wheel = wheel.name
-        for name, text in scripts(wheel_name, _version(), timeout).items():
+        for name, text in scripts(wheel_name, framework_version(), timeout).items():
             (zip_dir / name).write_text(text, encoding="utf-8")
             (zip_dir / name).chmod(0o755)
         write_zip(zip_dir, auto / "autograder.zip")

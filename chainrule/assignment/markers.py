@@ -32,6 +32,7 @@ import tokenize
 from dataclasses import dataclass
 
 from chainrule.assignment.errors import MarkerError
+from chainrule.assignment.statements import check_statements, function_spans, owner_of
 
 _BEGIN = re.compile(r"#\s*BEGIN SOLUTION\b[:\s]*(?P<prompt>.*?)\s*$")
 _END = re.compile(r"#\s*END SOLUTION\s*$")
@@ -62,57 +63,6 @@ def _comments(text: str, path: str) -> list[tuple[int, str, bool]]:
     return found
 
 
-def _owners(tree: ast.AST) -> list[tuple[int, int, str]]:
-    """``(first, last, qualified name)`` of every function, outermost first."""
-    spans: list[tuple[int, int, str]] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if not isinstance(child, ast.ClassDef):
-                    spans.append((child.lineno, child.end_lineno or child.lineno, name))
-                visit(child, name + ".")
-            else:
-                visit(child, prefix)
-
-    visit(tree, "")
-    return spans
-
-
-def _owner(spans: list[tuple[int, int, str]], first: int) -> str:
-    # A function's AST ends at its last statement, before a trailing END
-    # SOLUTION comment, so only the region's first line decides.
-    inside = [s for s in spans if s[0] < first <= s[1]]
-    return max(inside, key=lambda s: s[0])[2] if inside else "<module>"
-
-
-def _check_statements(tree: ast.AST, first: int, last: int, where: str) -> ast.stmt | None:
-    """Refuse a region that cuts a statement; return the outermost one on line ``first``.
-
-    A statement must lie wholly inside the region, wholly outside it, or be a
-    compound statement (``def``, ``if``, ``for``...) whose body holds it.
-    """
-    outermost: ast.stmt | None = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt):
-            continue
-        lo, hi = node.lineno, node.end_lineno or node.lineno
-        if hi < first or lo > last:
-            continue
-        if first <= lo and hi <= last:
-            if lo == first and (outermost is None or node.col_offset < outermost.col_offset):
-                outermost = node
-            continue
-        if lo < first and hi >= last and hasattr(node, "body"):
-            continue  # a compound statement around the region
-        raise MarkerError(
-            f"{where}: the solution cuts the statement on lines {lo}-{hi} in two; "
-            f"mark whole statements (use a BEGIN/END SOLUTION block for several lines)"
-        )
-    return outermost
-
-
 def _line_stub(stmt: ast.stmt | None, owner: str, where: str) -> str:
     if owner == "<module>":
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -138,7 +88,7 @@ def find_solutions(text: str, path: str = "<string>") -> list[Solution]:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         raise MarkerError(f"{path}:{exc.lineno}: not valid Python: {exc.msg}") from exc
-    spans = _owners(tree)
+    spans = function_spans(tree)
     solutions: list[Solution] = []
     open_line: int | None = None
     prompt = ""
@@ -167,8 +117,8 @@ def find_solutions(text: str, path: str = "<string>") -> list[Solution]:
                     f"{where}: '# SOLUTION' inside the BEGIN SOLUTION block opened at "
                     f"line {open_line}; nested solutions are not allowed"
                 )
-            owner = _owner(spans, row)
-            stmt = _check_statements(tree, row, row, where)
+            owner = owner_of(spans, row)
+            stmt = check_statements(tree, row, row, where)
             if stmt is None:
                 raise MarkerError(f"{where}: '# SOLUTION' must end a line of code")
             solutions.append(Solution(row, row, owner, _line_stub(stmt, owner, where)))
@@ -191,13 +141,13 @@ def _block(
     code = [first + 1 + i for i, ln in enumerate(lines) if ln.strip() and ln.strip()[0] != "#"]
     if not code:
         raise MarkerError(f"{where}: the solution block holds no code")
-    owner = _owner(spans, code[0])
+    owner = owner_of(spans, code[0])
     if owner == "<module>":
         raise MarkerError(
             f"{where}: a BEGIN/END SOLUTION block must lie inside a function "
             f"(a stub at module level would break the import)"
         )
-    _check_statements(tree, code[0], code[-1], where)
+    check_statements(tree, code[0], code[-1], where)
     message = f"{owner}: {prompt or 'your code here'}"
     return Solution(first, last, owner, f"raise NotImplementedError({message!r})")
 
