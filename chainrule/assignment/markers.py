@@ -63,6 +63,13 @@ def _comments(text: str, path: str) -> list[tuple[int, str, bool]]:
     return found
 
 
+def _quote(message: str) -> str:
+    """A Python string literal for ``message``, in double quotes as ruff formats them."""
+    if '"' in message or "\\" in message or not message.isprintable():
+        return repr(message)
+    return f'"{message}"'
+
+
 def _line_stub(stmt: ast.stmt | None, owner: str, where: str) -> str:
     if owner == "<module>":
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -79,7 +86,7 @@ def _line_stub(stmt: ast.stmt | None, owner: str, where: str) -> str:
         what = "return the result"
     else:
         what = "write this line"
-    return f"raise NotImplementedError({f'{owner}: {what}'!r})"
+    return f"raise NotImplementedError({_quote(f'{owner}: {what}')})"
 
 
 def find_solutions(text: str, path: str = "<string>") -> list[Solution]:
@@ -149,7 +156,15 @@ def _block(
         )
     check_statements(tree, code[0], code[-1], where)
     message = f"{owner}: {prompt or 'your code here'}"
-    return Solution(first, last, owner, f"raise NotImplementedError({message!r})")
+    return Solution(first, last, owner, f"raise NotImplementedError({_quote(message)})")
+
+
+def _indented(stub: str, indent: str, width: int = 99) -> str:
+    """``stub`` at ``indent``; a long ``raise X("...")`` is split over three lines."""
+    head, paren, rest = stub.partition("(")
+    if len(indent) + len(stub) <= width or not paren or not stub.startswith("raise "):
+        return f"{indent}{stub}\n"
+    return f"{indent}{head}(\n{indent}    {rest[:-1]}\n{indent})\n"
 
 
 def strip_solutions(text: str, path: str = "<string>") -> tuple[str, list[Solution]]:
@@ -160,7 +175,7 @@ def strip_solutions(text: str, path: str = "<string>") -> tuple[str, list[Soluti
         body = lines[sol.first : sol.last - 1] if sol.last > sol.first else [lines[sol.first - 1]]
         code = [ln for ln in body if ln.strip() and not ln.lstrip().startswith("#")]
         indent = code[0][: len(code[0]) - len(code[0].lstrip())]
-        lines[sol.first - 1 : sol.last] = [f"{indent}{sol.stub}\n"]
+        lines[sol.first - 1 : sol.last] = [_indented(sol.stub, indent)]
     student = "".join(lines)
     try:
         compile(student, path, "exec")

@@ -56,18 +56,18 @@ def test_student_version_keeps_signatures_and_docstrings_and_stubs_the_rest() ->
             def backward(self, g):
                 """Docstring the student keeps."""
                 x = g + 1
-                raise NotImplementedError('Linear.backward: fill W.grad, return grad x')
+                raise NotImplementedError("Linear.backward: fill W.grad, return grad x")
 
             def sigma_prime(self, h):
-                raise NotImplementedError('Linear.sigma_prime: return the result')
+                raise NotImplementedError("Linear.sigma_prime: return the result")
 
             def step(self, w):
-                raise NotImplementedError('Linear.step: compute v')
+                raise NotImplementedError("Linear.step: compute v")
                 return v
 
 
         def helper():
-            raise NotImplementedError('helper: your code here')
+            raise NotImplementedError("helper: your code here")
     ''')
 
 
