@@ -5,10 +5,10 @@ each with a central difference: the notes' partial derivative. Larger ones
 are checked on a random sample of entries *and* along random unit
 directions ``u``, where the notes' identity ``D_u f = ∇f · u`` must hold: a
 direction touches every entry at once, so a wrong entry anywhere shows, and
-the cost no longer grows with the tensor (a 784×256 ``Linear`` takes a few
-dozen forward passes instead of 400 000).
+the cost no longer grows with the tensor (a 784×256 ``Linear`` takes about a
+hundred forward passes instead of 400 000).
 
-A failing entry is looked at twice more before it is reported:
+A failing value is looked at again before it is reported:
 
 1. again with the 5-point stencil (error ``O(h⁴)``), so strong curvature
    (``−log p`` at small ``p``) is not mistaken for a wrong gradient;

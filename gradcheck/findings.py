@@ -38,7 +38,8 @@ class Finding:
     ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
     ``"not linear in grad_out"``, ``"mutates its argument"``,
     ``"batch is not the sum of its samples"``, ``"wrong reduction"``,
-    ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``.
+    ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``,
+    ``"missing from parameters()"``.
     """
 
     tensor: str

@@ -30,15 +30,12 @@ class Harness:
     def forward(self, x: Array) -> Array:
         return np.asarray(self.layer.forward(x))
 
-    def gradients(
-        self, x: Array, G: Array, *, zero: bool = True, run_forward: bool = True
-    ) -> dict[str, Array]:
+    def gradients(self, x: Array, G: Array, *, zero: bool = True) -> dict[str, Array]:
         """``forward(x)`` then ``backward(G)``; copies of every gradient, by name."""
         if zero:
             for _, p in self.params:
                 p.zero_grad()
-        if run_forward:
-            self.layer.forward(x)
+        self.layer.forward(x)
         grad_x = self.layer.backward(G)
         grads = {INPUT: np.array(grad_x, copy=True)}
         for name, p in self.params:
@@ -46,7 +43,7 @@ class Harness:
         return grads
 
     def restore(self, values: dict[str, Array]) -> None:
-        """Put saved parameter values back bit for bit (after a perturbation went wrong)."""
+        """Put saved parameter values back bit for bit (also after the layer raised)."""
         for name, p in self.params:
             p.value[...] = values[name]
 

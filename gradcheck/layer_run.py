@@ -12,6 +12,7 @@ from gradcheck import contract
 from gradcheck.compare import compare_tensor
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT, Harness
+from gradcheck.naming import unlisted_parameters
 from gradcheck.probe import Probe
 from gradcheck.report import shape_str
 from gradcheck.tolerance import Tolerance, resolve
@@ -100,6 +101,17 @@ def run_checks(
             if cause and (f.hint is None or "ignores grad_out" in cause):
                 f.hint = cause
         run.findings += broken
+        for path in unlisted_parameters(h.layer):
+            run.findings.append(
+                Finding(
+                    path,
+                    "missing from parameters()",
+                    f"{path} is a Parameter of the layer, but layer.parameters() does not list "
+                    f"it: an optimizer would never update it, and its gradient was not checked",
+                    hint="override parameters() to return every Parameter, e.g. "
+                    "`return self.fc1.parameters() + self.fc2.parameters()`",
+                )
+            )
     input_ok = any(r.name == INPUT and r.ok for r in run.results)
     for f in run.findings:
         if f.kind == "wrong gradient" and f.hint is None:

@@ -28,6 +28,20 @@ def _walk(obj: Any, prefix: str, names: dict[int, str], seen: set[int]) -> None:
             _walk(value, f"{prefix}{attr}.", names, seen)
 
 
+def unlisted_parameters(layer: Any) -> list[str]:
+    """Paths of Parameters reachable from ``layer``'s attributes that ``parameters()`` omits.
+
+    An optimizer built from ``layer.parameters()`` would never update them,
+    and no gradient check would look at them: usually a custom block that
+    forgot to override ``parameters()`` to include its sub-layers'.
+    """
+    getter = getattr(layer, "parameters", None)
+    listed = {id(p) for p in (getter() if callable(getter) else []) if p is not None}
+    paths: dict[int, str] = {}
+    _walk(layer, "", paths, set())
+    return [path for pid, path in paths.items() if pid not in listed]
+
+
 def named_parameters(layer: Any) -> list[tuple[str, Parameter]]:
     """``(name, parameter)`` for each entry of ``layer.parameters()``, names unique.
 

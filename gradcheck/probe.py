@@ -43,6 +43,7 @@ class Probe:
         self.weights = np.asarray(weights, dtype=np.float64)
         self.dtype = theta.dtype
         self.diagonal: float | None = None  # set by derivative() for an entry, see there
+        self._direction_step: float | None = None  # θ is restored after every step: compute once
 
     def _output(self) -> Array:
         out = np.asarray(self.run(), dtype=np.float64)
@@ -84,7 +85,9 @@ class Probe:
             finally:
                 self.theta[...] = saved
 
-        return phi_u, step_size(saved, self.dtype) / shrink
+        if self._direction_step is None:
+            self._direction_step = step_size(saved, self.dtype)
+        return phi_u, self._direction_step / shrink
 
     def derivative(
         self, v: int | Array, richardson: bool = False, shrink: float = 1.0

@@ -88,6 +88,7 @@ PHRASES = {
     "non-differentiable point": "is checked at a non-differentiable point",
     "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
     "could not be checked": "could not be checked",
+    "missing from parameters()": "is missing from parameters()",
 }
 
 
@@ -95,6 +96,8 @@ def label(tensor: str, kind: str, input_label: str) -> str:
     """How the headline names a tensor: ``the gradient of W``, ``the input gradient``."""
     if kind == "mutates its argument":
         return f"the argument {tensor}"
+    if kind == "missing from parameters()":
+        return f"the Parameter {tensor}"
     if tensor == "loss value":
         return "the loss value"
     if tensor == "input":

@@ -11,8 +11,8 @@ as the forward pass it differences:
 =========  ======  ======  ==============================================
 dtype      rtol    atol    a correct gradient typically shows
 =========  ======  ======  ==============================================
-float64    1e-6    1e-8    relative errors around 1e-10
-float32    2e-3    1e-4    relative errors around 1e-4 (step h ≈ 5e-3)
+float64    1e-6    1e-8    relative errors of 1e-11 to 1e-9
+float32    2e-3    1e-4    relative errors of 1e-5 to 1e-3 (h ≈ 5e-3)
 =========  ======  ======  ==============================================
 
 A wrong gradient (a flipped sign, a missing factor 2, a transpose) is off by

@@ -25,7 +25,7 @@ from broken_layers import (
 )
 
 from gradcheck import GradcheckError, check_layer, check_loss
-from layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from layers import Layer, Linear, ReLU, Sequential, Sigmoid, Tanh
 from losses import MSELoss, SoftmaxCrossEntropyLoss
 
 rng = np.random.default_rng(7)
@@ -212,3 +212,20 @@ def test_backward_writing_into_grad_out() -> None:
 
     err = failure(check_layer, MaskInPlace(), Y)
     assert (err.parameter, err.kind) == ("grad_out", "mutates its argument")
+
+
+def test_a_block_that_forgets_to_list_its_sub_layers_parameters() -> None:
+    class Block(Layer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1, self.act, self.fc2 = Linear(3, 4, rng=0), Tanh(), Linear(4, 2, rng=1)
+
+        def forward(self, x: npt.ArrayLike) -> npt.NDArray[Any]:
+            return self.fc2(self.act(self.fc1(x)))
+
+        def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[Any]:
+            return self.fc1.backward(self.act.backward(self.fc2.backward(grad_out)))
+
+    err = failure(check_layer, Block(), X)  # Layer.parameters() finds no direct Parameter
+    assert (err.parameter, err.kind) == ("fc1.W", "missing from parameters()")
+    assert {f.tensor for f in err.findings} == {"fc1.W", "fc1.b", "fc2.W", "fc2.b"}
