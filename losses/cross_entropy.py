@@ -48,8 +48,9 @@ class CrossEntropyLoss(Loss):
         T = as_target_matrix(t, p, repr(self))
         scale = self._scale(p)
         counts = T != 0  # only the terms with T_ik ≠ 0 contribute (0·log 0 := 0)
-        log_p = np.log(p, out=np.zeros_like(p), where=counts)
-        loss = -scale * float(np.sum(T * log_p))  # L_CE = −Σ_i Σ_k T_ik log p_ik
+        # A true class with p = 0 gives log 0 = −inf: _finish reports it as our error.
         with np.errstate(divide="ignore"):
+            log_p = np.log(p, out=np.zeros_like(p), where=counts)
+            loss = -scale * float(np.sum(T * log_p))  # L_CE = −Σ_i Σ_k T_ik log p_ik
             grad = np.divide(-scale * T, p, out=np.zeros_like(p), where=counts)  # −T/p
         return self._finish(loss, grad)

@@ -50,6 +50,7 @@ class MSELoss(Loss):
         require_finite(t_arr, repr(self), "targets t")
         scale = self._scale(y_arr)
         residual = y_arr - t_arr.astype(y_arr.dtype, copy=False)  # y − t
-        loss = scale * float(np.sum(residual * residual))  # Σ_i ‖y_i − t_i‖²  (× 1/N)
+        with np.errstate(over="ignore"):  # an overflow to inf is reported by _finish
+            loss = scale * float(np.sum(residual * residual))  # Σ_i ‖y_i − t_i‖²  (× 1/N)
         grad = (2.0 * scale) * residual  # ∇_y L = 2(y − t)  (× 1/N)
         return self._finish(loss, grad.astype(y_arr.dtype, copy=False))

@@ -1,0 +1,119 @@
+"""Bad input gets one of our errors, naming the layer, what it expected and what came."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from layers import (
+    ChainruleError,
+    DtypeError,
+    HyperparameterError,
+    Layer,
+    Linear,
+    NonFiniteError,
+    OrderError,
+    ReLU,
+    Sequential,
+    ShapeError,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+ALL_LAYERS = [lambda: Linear(3, 2, rng=0), Sigmoid, Tanh, ReLU, Softmax]
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(ShapeError, ValueError) and issubclass(ShapeError, ChainruleError)
+    assert issubclass(NonFiniteError, ValueError)
+    assert issubclass(HyperparameterError, ValueError)
+    assert issubclass(OrderError, RuntimeError) and issubclass(OrderError, ChainruleError)
+
+
+def test_linear_wrong_feature_count_names_layer_expected_and_got() -> None:
+    with pytest.raises(ShapeError) as info:
+        Linear(64, 32, rng=0).forward(np.zeros((10, 63)))
+    message = str(info.value)
+    assert "Linear(64, 32)" in message
+    assert "(N, 64)" in message and "(10, 63)" in message
+
+
+@pytest.mark.parametrize("make", ALL_LAYERS)
+def test_three_dimensional_input_is_refused(make: type[Layer]) -> None:
+    with pytest.raises(ShapeError, match=r"\(2, 3, 3\)"):
+        make().forward(np.zeros((2, 3, 3)))
+
+
+@pytest.mark.parametrize("make", ALL_LAYERS)
+def test_backward_before_forward(make: type[Layer]) -> None:
+    layer = make()
+    with pytest.raises(OrderError, match="before forward"):
+        layer.backward(np.zeros(2))
+
+
+@pytest.mark.parametrize("make", ALL_LAYERS)
+def test_grad_out_of_the_wrong_shape(make: type[Layer]) -> None:
+    layer = make()
+    y = layer.forward(np.ones((4, 3)))
+    with pytest.raises(ShapeError, match="grad_out") as info:
+        layer.backward(np.ones((y.shape[0] + 1, y.shape[1])))
+    assert str(y.shape[1]) in str(info.value)
+
+
+@pytest.mark.parametrize("make", ALL_LAYERS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input(make: type[Layer], bad: float) -> None:
+    x = np.ones((2, 3))
+    x[1, 2] = bad
+    with pytest.raises(NonFiniteError, match="finite"):
+        make().forward(x)
+
+
+def test_non_finite_grad_out() -> None:
+    layer = Sigmoid()
+    layer.forward(np.zeros(3))
+    with pytest.raises(NonFiniteError, match="grad_out"):
+        layer.backward(np.array([0.0, np.nan, 1.0]))
+
+
+def test_non_numeric_input() -> None:
+    with pytest.raises(DtypeError, match="numbers"):
+        Sigmoid().forward(np.array(["a", "b"]))
+
+
+def test_float32_input_to_a_float64_linear_is_refused_not_upcast() -> None:
+    with pytest.raises(DtypeError, match="float32"):
+        Linear(3, 2, rng=0).forward(np.ones((1, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((0, 3), {}),
+        ((3, -1), {}),
+        ((2.5, 3), {}),
+        ((3, 3), {"dtype": np.int32}),
+        ((3, 3), {"rng": -1}),
+    ],
+)
+def test_bad_linear_hyperparameters(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    with pytest.raises(HyperparameterError):
+        Linear(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_sequential_names_the_failing_position() -> None:
+    net = Sequential(Linear(4, 3, rng=0), Sigmoid(), Linear(2, 1, rng=0))
+    with pytest.raises(ShapeError, match=r"Sequential layer \(2\).*Linear\(2, 1\)"):
+        net.forward(np.ones((5, 4)))
+
+
+def test_sequential_refuses_non_layers() -> None:
+    with pytest.raises(HyperparameterError, match="argument 1 must be a Layer"):
+        Sequential(Sigmoid(), "relu")  # type: ignore[arg-type]
+
+
+def test_parameter_value_assignment_keeps_shape() -> None:
+    layer = Linear(3, 2, rng=0)
+    with pytest.raises(ShapeError, match=r"\(2, 3\)"):
+        layer.W.value = np.zeros((3, 2))
