@@ -4,6 +4,7 @@ the submission does (loops, crashes, exits, warns, is incomplete or misplaced)."
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,24 @@ from chainrule.assignment.grade import grade
 from chainrule.assignment.markers import strip_solutions
 from chainrule.assignment.results import validate
 
-TINY = Path(__file__).parent / "tiny"
-TESTS = TINY / "tests"
+MINIMAL = Path(__file__).resolve().parents[2] / "assignments" / "minimal"
+TESTS = MINIMAL / "tests"
 Submit = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def submit(tmp_path: Path) -> Submit:
+    """Write a submission from {relative path: source}, starting from the minimal solution."""
+
+    def write(files: dict[str, str]) -> Path:
+        root = tmp_path / "submission"
+        shutil.copytree(MINIMAL / "calc", root / "calc", dirs_exist_ok=True)
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+        return root
+
+    return write
 
 
 def by_function(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -26,7 +42,7 @@ def by_function(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_correct_submission_gets_full_marks() -> None:
-    results = grade(TINY, TESTS, timeout=30)
+    results = grade(MINIMAL, TESTS, timeout=30)
     tests = by_function(results)
     assert results["score"] == 5.0 == sum(t["max_score"] for t in tests.values())
     assert {t["status"] for t in tests.values()} == {"passed"}
@@ -91,8 +107,8 @@ def test_wrong_answers_exit_and_warnings(submit: Submit) -> None:
     hidden = tests["test_double_negative"]["output"]
     assert hidden.startswith("AssertionError: double(-4) is wrong")
     text = json.dumps(results)
-    assert "HIDDEN-SOURCE-7f3a" not in text and "secret" not in text
-    assert "double(-4) == -8" not in text  # no pytest rewriting of the hidden assert
+    assert "hidden_detail" not in text  # no line of the hidden test's source...
+    assert "== -8" not in text  # ...not even through pytest's rewriting of its assert
     square = tests["test_square"]["output"]
     assert "RuntimeWarning: overflow encountered in exp (calc/ops.py, line 13)" in square
     assert "UserWarning: imported!" in square
@@ -103,10 +119,10 @@ def test_misplaced_and_missing_files_use_the_starter(tmp_path: Path, submit: Sub
     starter = tmp_path / "starter" / "calc"
     starter.mkdir(parents=True)
     for name in ("__init__.py", "ops.py", "other.py"):
-        starter.joinpath(name).write_text(strip_solutions((TINY / "calc" / name).read_text())[0])
+        starter.joinpath(name).write_text(strip_solutions((MINIMAL / "calc" / name).read_text())[0])
     sub = tmp_path / "upload"
     (sub / "hw3" / "calc").mkdir(parents=True)
-    (sub / "hw3" / "calc" / "ops.py").write_text((TINY / "calc" / "ops.py").read_text())
+    (sub / "hw3" / "calc" / "ops.py").write_text((MINIMAL / "calc" / "ops.py").read_text())
     results = grade(sub, TESTS, starter=tmp_path / "starter", timeout=30)
     tests = by_function(results)
     assert "Using hw3/calc/ops.py as calc/ops.py." in results["output"]
@@ -120,7 +136,7 @@ def test_cli_grade_writes_results_and_filters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "results" / "results.json"
-    assert main(["grade", str(TINY), "--tests", str(TESTS), "--results", str(out),
+    assert main(["grade", str(MINIMAL), "--tests", str(TESTS), "--results", str(out),
                  "--only", "test_two.py"]) == 0  # fmt: skip
     results = json.loads(out.read_text())
     assert validate(results) == []
@@ -130,7 +146,7 @@ def test_cli_grade_writes_results_and_filters(
 
 def test_cli_grade_still_writes_results_when_it_cannot_grade(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    code = main(["grade", str(TINY), "--tests", str(tmp_path / "nope"), "--results", str(out)])
+    code = main(["grade", str(MINIMAL), "--tests", str(tmp_path / "nope"), "--results", str(out)])
     results = json.loads(out.read_text())
     assert code == 2 and validate(results) == [] and results["score"] == 0.0
     assert "does not exist" in results["output"]

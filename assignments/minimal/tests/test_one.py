@@ -15,10 +15,9 @@ def test_square() -> None:
     assert square(4) == 16
 
 
-# A comment that belongs to the hidden test below.
+# A comment above a hidden test belongs to it: students see neither.
 @points(1, hidden=True)
 def test_double_negative() -> None:
     """double works for negative numbers too."""
-    secret = "HIDDEN-SOURCE-7f3a"  # must never reach a student
-    assert double(-4) == -8, "double(-4) is wrong"
-    assert secret
+    hidden_detail = abs(-4)  # no line of a hidden test reaches a student
+    assert double(-hidden_detail) == -8, "double(-4) is wrong"
