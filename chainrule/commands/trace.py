@@ -1,0 +1,53 @@
+"""``chainrule trace``: the notes' worked example as a Markdown table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from chainrule.commands.common import print_json
+from chainrule.errors import DataError
+from chainrule.trace import DEFAULT_T, DEFAULT_W1, DEFAULT_W2, DEFAULT_X, trace, trace_markdown
+
+
+def _json_array(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"trace: expected a JSON list such as [1, 2] or [[1, 0], [0, 1]], got {text!r}"
+        ) from exc
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``trace`` and its options."""
+    p = subparsers.add_parser(
+        "trace",
+        help="print every forward/backward intermediate of the notes' net as Markdown",
+        description="For one sample, compute z = W1 x, h = σ(z), y = W2 h, L = ‖y − t‖² and "
+        "the backward pass ∇_y L, ∇_h L, ∇_W2 L, ∇_z L, ∇_W1 L with the framework's own "
+        "layers, and print them as a Markdown table. Arrays are JSON lists.",
+    )
+    p.add_argument("--x", type=_json_array, default=DEFAULT_X, help="input x, e.g. '[1, 2]'")
+    p.add_argument("--w1", type=_json_array, default=DEFAULT_W1, help="W1 (H, D)")
+    p.add_argument("--w2", type=_json_array, default=DEFAULT_W2, help="W2 (M, H)")
+    p.add_argument("--t", type=_json_array, default=DEFAULT_T, help="target t (M,)")
+    p.add_argument("--digits", type=int, default=6, help="significant digits (default 6)")
+    p.add_argument("--out", default=None, help="also write the table to this .md file")
+    p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Trace and print; return the exit status."""
+    result = trace(args.x, args.w1, args.w2, args.t)
+    table = trace_markdown(result, digits=args.digits)
+    if args.out is not None:
+        Path(args.out).write_text(table, encoding="utf-8")
+    if args.json:
+        print_json({k: v for k, v in result.items()})
+    else:
+        print(table, end="")
+    return 0
