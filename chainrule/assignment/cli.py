@@ -1,0 +1,167 @@
+"""``chainrule assignment make|grade``: the instructor's two commands.
+
+``register(subparsers)`` plugs them into the ``chainrule`` command line;
+``main(argv)`` (and ``python -m chainrule.assignment``) runs them alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
+from chainrule.assignment.results import failure, write
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", type=_positive, default=DEFAULT_TIMEOUT,
+        help=f"seconds per test (default {DEFAULT_TIMEOUT:g}; @points(timeout=) overrides)",
+    )  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=None, help="tests run side by side")
+
+
+def _run_make(args: argparse.Namespace) -> int:
+    from chainrule.assignment.make import make
+
+    print(f"making {args.src} -> {args.out} (grading the solution first)...", flush=True)
+    try:
+        report = make(
+            Path(args.src), Path(args.out), wheel=args.wheel, no_wheel=args.no_wheel,
+            timeout=args.timeout, jobs=args.jobs, force=args.force,
+            check_starter=not args.no_starter_check,
+        )  # fmt: skip
+    except AssignmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    print(
+        f"ok: {report.solutions} solutions stubbed; {report.tests} tests "
+        f"({report.hidden} hidden), {report.points:g} points; the solution scores full marks"
+    )
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"  student version:  {out / 'student'}")
+    print(f"  autograder:       {out / 'autograder'}")
+    print(f"  Gradescope zip:   {out / 'autograder' / 'autograder.zip'}", end="")
+    print(f" (framework wheel {report.wheel})" if report.wheel else " (installs from PyPI)")
+    return 0
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    tests = Path(args.tests)
+    starter = args.starter
+    if starter is None and (tests.parent / "starter").is_dir():
+        starter = tests.parent / "starter"  # the autograder layout make writes
+    results_path = Path(args.results)
+    try:
+        results = grade(
+            Path(args.submission), tests, starter=starter, timeout=args.timeout,
+            jobs=args.jobs, only=args.only,
+        )  # fmt: skip
+    except AssignmentError as exc:
+        write(failure(f"The autograder could not run: {exc}", time.perf_counter() - start),
+              results_path)  # fmt: skip
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write(results, results_path)
+    if not args.quiet:
+        _print_summary(results)
+    return 0
+
+
+def _print_summary(results: dict[str, Any]) -> None:
+    for test in results["tests"]:
+        mark = "PASS" if test["status"] == "passed" else "FAIL"
+        hidden = " (hidden)" if test["visibility"] != "visible" else ""
+        print(f"{mark} {test['score']:g}/{test['max_score']:g}  {test['name']}{hidden}")
+        if test["status"] == "failed":
+            print("    " + test["output"].replace("\n", "\n    "))
+    print(results["output"])
+
+
+_DESCRIPTION = (
+    "Course assignments: student skeletons from marked solutions (make), and a "
+    "grader that writes Gradescope's results.json (grade). See docs/assignments.md."
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``assignment make`` and ``assignment grade`` to a ``chainrule`` parser."""
+    parser = subparsers.add_parser(
+        "assignment",
+        help="make a course assignment from marked solutions, or grade a submission",
+        description=_DESCRIPTION,
+    )
+    _add_commands(parser)
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="assignment_command", metavar="{make,grade}")
+    commands.required = True
+
+    make = commands.add_parser(
+        "make",
+        help="write DIST/student and DIST/autograder (with a Gradescope zip) from SRC",
+        description="Strip the solutions marked in SRC (# BEGIN/END SOLUTION blocks and "
+        "lines ending in # SOLUTION) into stubs, drop hidden tests from the student's "
+        "copy, and build the Gradescope autograder zip. The solution must pass every "
+        "test first.",
+    )
+    make.add_argument("src", metavar="SRC", help="the assignment's marked sources")
+    make.add_argument("--out", required=True, metavar="DIST", help="where to write it")
+    make.add_argument("--wheel", type=Path, default=None, help="framework wheel to ship")
+    make.add_argument(
+        "--no-wheel", action="store_true", help="ship no wheel: setup.sh installs from PyPI"
+    )
+    make.add_argument("--force", action="store_true", help="replace a non-empty DIST")
+    make.add_argument(
+        "--no-starter-check", action="store_true",
+        help="skip grading the starter code (which warns about tests it passes)",
+    )  # fmt: skip
+    _common(make)
+    make.set_defaults(func=_run_make)
+
+    grade_p = commands.add_parser(
+        "grade",
+        help="grade SUBMISSION and write Gradescope's results.json",
+        description="Run every test against the student's code, each in its own "
+        "subprocess with a time limit, and write Gradescope's results.json.",
+    )
+    grade_p.add_argument("submission", metavar="SUBMISSION", help="the student's directory")
+    grade_p.add_argument("--tests", required=True, metavar="DIR", help="the tests (all)")
+    grade_p.add_argument("--results", required=True, metavar="FILE", help="results.json path")
+    grade_p.add_argument(
+        "--starter", type=Path, default=None,
+        help="starter files: what a submission must hold (default: DIR/../starter if any)",
+    )  # fmt: skip
+    grade_p.add_argument(
+        "--only", action="append", default=[], metavar="PATTERN",
+        help="grade only tests matching file::function glob (repeatable)",
+    )  # fmt: skip
+    grade_p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    _common(grade_p)
+    grade_p.set_defaults(func=_run_grade)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``assignment make|grade`` as a program of its own."""
+    parser = argparse.ArgumentParser(
+        prog="python -m chainrule.assignment", description=_DESCRIPTION
+    )
+    _add_commands(parser)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,83 @@
+"""The Gradescope autograder zip: ``setup.sh``, ``run_autograder`` and what they need.
+
+Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh``
+once to build its image, then ``run_autograder`` for each submission, which
+must leave ``/autograder/results/results.json``. Our scripts install the
+framework from the wheel inside the zip (so the grader runs the very version
+the instructor tested), and honour two environment variables so the same
+scripts run anywhere: ``AUTOGRADER_ROOT`` (instead of ``/autograder``) and
+``AUTOGRADER_PYTHON`` (an interpreter that already has chainrule).
+
+The zip holds the tests (hidden ones too: Gradescope never shows the source)
+and the starter files, but not the solutions: a submission runs in the same
+container and could read them.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, to build the autograder's image.
+set -euo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+cd "$ROOT/source"
+if [ -n "${{AUTOGRADER_PYTHON:-}}" ]; then
+    PY="$AUTOGRADER_PYTHON"
+else
+    # Ubuntu ships python3 without ensurepip: install python3-venv when venv fails.
+    if ! python3 -m venv "$ROOT/venv" >/dev/null 2>&1; then
+        rm -rf "$ROOT/venv"
+        apt-get update && apt-get install -y python3 python3-pip python3-venv
+        python3 -m venv "$ROOT/venv"
+    fi
+    PY="$ROOT/venv/bin/python"
+fi
+{install}
+"$PY" -c "import chainrule.assignment, layers, losses, optim, gradcheck"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission; it must leave results/results.json.
+set -uo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PY="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+cd "$ROOT/source"
+"$PY" -m chainrule.assignment grade "$ROOT/submission" \\
+    --tests "$ROOT/source/tests" --starter "$ROOT/source/starter" \\
+    --results "$RESULTS" --timeout {timeout:g}
+if [ ! -s "$RESULTS" ]; then
+    printf '{{"score": 0, "execution_time": 0, "tests": [], "output": "%s"}}\\n' \\
+        "The autograder failed before grading; tell the course staff." > "$RESULTS"
+fi
+"""
+
+
+def scripts(wheel_name: str | None, version: str, timeout: float) -> dict[str, str]:
+    """``setup.sh`` and ``run_autograder`` for a wheel in ``wheels/`` (or PyPI if None)."""
+    if wheel_name is None:
+        install = f'"$PY" -m pip install "chainrule[test]=={version}"'
+    else:
+        install = f'"$PY" -m pip install "wheels/{wheel_name}[test]"'
+    return {
+        "setup.sh": SETUP_SH.format(install=install),
+        "run_autograder": RUN_AUTOGRADER.format(timeout=timeout),
+    }
+
+
+def write_zip(source: Path, zip_path: Path) -> None:
+    """Zip the directory ``source`` with its files at the root; scripts stay executable."""
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_dir() or "__pycache__" in path.parts:
+                continue
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), (2024, 1, 1, 0, 0, 0))
+            mode = 0o755 if path.name in ("setup.sh", "run_autograder") else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())

@@ -1,0 +1,51 @@
+"""``@points``: how many points a test is worth, and whether students see it.
+
+Used in an assignment's test files::
+
+    from chainrule.assignment import points
+
+    @points(3)
+    def test_linear_backward(): ...
+
+    @points(2, hidden=True, timeout=20)
+    def test_linear_many_shapes(): ...
+
+The grader reads these arguments from the file's source (they must be plain
+literals), without importing the test file, so it can list every test and its
+points even when a student's code cannot be imported. At run time the
+decorator only checks its arguments and returns the test unchanged: pytest
+runs it as usual, on an instructor's or a student's machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from chainrule.assignment.errors import AssignmentError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def points(value: float, *, hidden: bool = False, timeout: float | None = None) -> Callable[[F], F]:
+    """Mark a test as worth ``value`` points.
+
+    Parameters
+    ----------
+    value : float
+        Points for passing; ``0`` makes an ungraded check.
+    hidden : bool, default False
+        Remove the test from the student's copy; its result shows on
+        Gradescope only after the grades are published.
+    timeout : float, optional
+        Seconds this test may run (default: the grader's ``--timeout``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise AssignmentError(f"points: value must be a number ≥ 0, got {value!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
+        raise AssignmentError(f"points: timeout must be a positive number, got {timeout!r}")
+
+    def mark(test: F) -> F:
+        return test
+
+    return mark
