@@ -7,7 +7,6 @@ Gradescope: ``make`` builds a wheel from this source tree (or takes
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -30,6 +29,26 @@ def framework_version() -> str:
     return version("chainrule")
 
 
+# pyproject.toml's `license = "MIT"` (PEP 639) needs setuptools 77 or newer.
+MIN_SETUPTOOLS_MAJOR = 77
+
+
+def _local_setuptools_can_build() -> bool:
+    """True when the setuptools installed here is new enough to build our pyproject.
+
+    A fresh virtual environment may hold an old setuptools; pip's isolated build
+    then fetches a current one from the package index instead.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("setuptools")
+    except PackageNotFoundError:
+        return False
+    major = re.match(r"\d+", installed)
+    return major is not None and int(major.group()) >= MIN_SETUPTOOLS_MAJOR
+
+
 def build_wheel(dest: Path) -> Path:
     """Build the framework's wheel from its source tree into ``dest``.
 
@@ -50,8 +69,8 @@ def build_wheel(dest: Path) -> Path:
         tree = Path(shutil.copytree(FRAMEWORK_ROOT, Path(tmp) / "src", ignore=ignore))
         cmd = [sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps"]
         cmd += ["--quiet", "--wheel-dir", str(dest)]
-        if importlib.util.find_spec("setuptools") is not None:
-            cmd.append("--no-build-isolation")  # offline: use the setuptools installed here
+        if _local_setuptools_can_build():
+            cmd.append("--no-build-isolation")  # works offline: no download of setuptools
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("chainrule-*.whl"))
     if done.returncode != 0 or not wheels:
