@@ -6,6 +6,7 @@ what it expected and what it got, so a user never meets a raw NumPy traceback.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,12 +35,18 @@ def resolve_dtype(dtype: npt.DTypeLike, owner: str) -> np.dtype[Any]:
 def all_finite(a: npt.NDArray[Any]) -> bool:
     """True when ``a`` holds no NaN and no ±inf.
 
-    ``min`` and ``max`` propagate NaN and expose ±inf, and need no temporary
-    boolean array the size of ``a``: cheaper than ``np.isfinite(a).all()``.
+    Fast path: a NaN or an infinity anywhere makes the sum of squares
+    ``Σ a_i²`` (one BLAS dot product, no temporary array) NaN or inf. A finite
+    sum proves every element finite; an infinite one may also come from huge
+    finite values overflowing, so only then do we look element by element.
     """
     if a.size == 0:
         return True
-    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+    if a.dtype.kind == "f" and a.dtype.itemsize >= 4:
+        flat = a.reshape(-1)  # a view when a is contiguous
+        if math.isfinite(np.dot(flat, flat)):
+            return True
+    return bool(np.isfinite(a).all())
 
 
 def as_float_array(

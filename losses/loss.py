@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,7 @@ class Loss:
 
     def _finish(self, per_sample_total: float, grad: Array) -> float:
         """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf."""
-        if not np.isfinite(per_sample_total):
+        if not math.isfinite(per_sample_total):
             self._grad = None
             raise NonFiniteError(
                 f"{self!r}: the loss is {per_sample_total}; a probability of 0 for a "
