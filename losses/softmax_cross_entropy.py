@@ -10,6 +10,8 @@ import numpy.typing as npt
 from losses.loss import Array, Loss
 from losses.targets import as_target_matrix
 
+UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
 
 class SoftmaxCrossEntropyLoss(Loss):
     r"""Cross-entropy of ``softmax(z)`` against targets, taking *logits* ``z``.
@@ -37,7 +39,7 @@ class SoftmaxCrossEntropyLoss(Loss):
     def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
         z = self._predictions(y)
         labels = np.asarray(t)
-        if labels.dtype.kind in "iu" and labels.shape == z.shape[:-1]:
+        if labels.dtype.kind in "iu" and labels.dtype.isnative and labels.shape == z.shape[:-1]:
             return self._forward_labels(z, labels)
         T = as_target_matrix(t, z, repr(self))
         scale = self._scale(z)
@@ -55,10 +57,10 @@ class SoftmaxCrossEntropyLoss(Loss):
         K = z.shape[-1]
         Z = z.reshape(-1, K)  # a single sample is a batch of one
         # Viewed as unsigned, a negative label becomes huge: one max() checks both ends.
-        t = labels.reshape(-1).view(np.dtype(f"u{labels.dtype.itemsize}"))
+        t = labels.reshape(-1).view(UNSIGNED[labels.dtype.itemsize])
         if len(t) and t.max() >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
-        rows = np.arange(len(t))
+        rows = self._rows(len(t))
         scale = self._scale(z)
         shifted = Z - Z.max(axis=1, keepdims=True)  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
@@ -68,3 +70,10 @@ class SoftmaxCrossEntropyLoss(Loss):
         grad = np.multiply(p, scale / sum_exp, out=p)  # p / N  (mean) or p  (sum)
         grad[rows, t] -= scale  # ∇_z L = p − T
         return self._finish(loss, grad.reshape(z.shape))
+
+    def _rows(self, n: int) -> npt.NDArray[np.intp]:
+        """``0, 1, …, n−1``, kept: the row index that pairs with the labels."""
+        rows: npt.NDArray[np.intp] | None = getattr(self, "_rows_n", None)
+        if rows is None or len(rows) != n:
+            rows = self._rows_n = np.arange(n)
+        return rows

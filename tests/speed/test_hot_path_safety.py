@@ -123,9 +123,14 @@ def test_wrong_shapes_dtypes_order_and_labels_raise_our_errors() -> None:
     with pytest.raises(ShapeError, match=r"layer \(2\)"):
         bad_middle.forward(np.zeros((2, 6), np.float32))
     y = net.forward(batch(0)[0])
-    for labels in ([0, 1, 3, 0], [0, -1, 2, 0]):
-        with pytest.raises(LabelError):
-            loss_fn.forward(y, np.array(labels))
+    for dtype in (np.int8, np.int32, np.int64, np.uint8, ">i8"):
+        for labels in ([0, 1, 3, 0], [0, -1, 2, 0]):
+            if labels[1] < 0 and np.dtype(dtype).kind == "u":
+                continue
+            with pytest.raises(LabelError):
+                loss_fn.forward(y, np.array(labels, dtype))
+        good = np.array([0, 1, 2, 1], dtype)
+        assert loss_fn.forward(y, good) == loss_fn.forward(y, [0, 1, 2, 1])
 
 
 class Doubling(Linear):
