@@ -2,6 +2,8 @@
 
 Each helper names *who* is complaining (``owner``, e.g. ``"Linear(64, 32)"``),
 what it expected and what it got, so a user never meets a raw NumPy traceback.
+``owner`` may be the layer or loss itself: it is only turned into text
+(``str(owner)``, its repr) when there is an error to report, not on every call.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def all_finite(a: npt.NDArray[Any]) -> bool:
 
 
 def as_float_array(
-    x: Any, owner: str, what: str = "input", dtype: np.dtype[Any] | None = None
+    x: Any, owner: object, what: str = "input", dtype: np.dtype[Any] | None = None
 ) -> FloatArray:
     """Convert ``x`` to a floating ndarray without a silent change of precision.
 
@@ -79,7 +81,7 @@ def as_float_array(
     return arr
 
 
-def require_finite(a: npt.NDArray[Any], owner: str, what: str = "input") -> None:
+def require_finite(a: npt.NDArray[Any], owner: object, what: str = "input") -> None:
     """Raise :class:`NonFiniteError` when ``a`` holds a NaN or an infinity."""
     if not all_finite(a):
         n_nan = int(np.isnan(a).sum())

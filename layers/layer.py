@@ -101,12 +101,12 @@ class Layer:
 
     def _input(self, x: npt.ArrayLike, dtype: np.dtype[Any] | None = None) -> Array:
         """Check ``x`` is a finite float array of shape ``(D,)`` or ``(N, D)``."""
-        arr = as_float_array(x, repr(self), "input", dtype)
+        arr = as_float_array(x, self, "input", dtype)
         if arr.ndim not in (1, 2):
             raise ShapeError(
                 f"{self!r}: expected input of shape (D,) or (N, D), got {shape_str(arr.shape)}"
             )
-        require_finite(arr, repr(self), "input")
+        require_finite(arr, self, "input")
         return arr
 
     def _grad_out(self, grad_out: npt.ArrayLike, output: Array | None) -> Array:
@@ -115,13 +115,13 @@ class Layer:
             raise OrderError(
                 f"{self!r}: backward() was called before forward(); run forward(x) first"
             )
-        arr = as_float_array(grad_out, repr(self), "grad_out")
+        arr = as_float_array(grad_out, self, "grad_out")
         if arr.shape != output.shape:
             raise ShapeError(
                 f"{self!r}: expected grad_out of shape {shape_str(output.shape)} "
                 f"(the shape of the last output), got {shape_str(arr.shape)}"
             )
-        require_finite(arr, repr(self), "grad_out")
+        require_finite(arr, self, "grad_out")
         # The gradient of y has y's dtype: a float64 grad_out for a float32 layer
         # is brought down rather than upcasting everything behind it.
         return arr.astype(output.dtype, copy=False)

@@ -49,6 +49,8 @@ class Sequential(Layer):
         self.layers: list[Layer] = list(layers)
         self.input_grad = True  # False: backward skips ∇_x L of the first layer
         self._y: Array | None = None  # the last output, to check grad_out against
+        self._fast_for: tuple[Layer, ...] = ()  # the layers _fast was worked out for
+        self._fast: tuple[bool, ...] = ()
 
     def forward(self, x: npt.ArrayLike) -> Array:
         # Layers with a fast path (see has_fast_path) trust each other: the
@@ -57,7 +59,7 @@ class Sequential(Layer):
         # What the caller gets back is always a new array.
         self._y = None
         layers, last = self.layers, len(self.layers) - 1
-        fast = [has_fast_path(layer) for layer in layers]
+        fast = self._fast_paths()
         h: Any = x
         for i, layer in enumerate(layers):
             try:
@@ -86,7 +88,7 @@ class Sequential(Layer):
         g: Any = self._checked_grad_out(grad_out)
         g_dtype = g.dtype
         layers, last = self.layers, len(self.layers) - 1
-        fast = [has_fast_path(layer) for layer in layers]
+        fast = self._fast_paths()
         for i in reversed(range(len(layers))):
             layer = layers[i]
             try:
@@ -101,6 +103,13 @@ class Sequential(Layer):
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
         result: Array = g  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), down to ∇_x L
         return result
+
+    def _fast_paths(self) -> tuple[bool, ...]:
+        """``has_fast_path`` of each layer, worked out again when ``layers`` changes."""
+        layers = tuple(self.layers)
+        if layers != self._fast_for:
+            self._fast_for, self._fast = layers, tuple(has_fast_path(f) for f in layers)
+        return self._fast
 
     def _checked_grad_out(self, grad_out: npt.ArrayLike) -> Array:
         if self._y is None:

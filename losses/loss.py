@@ -64,13 +64,13 @@ class Loss:
 
     def _predictions(self, y: npt.ArrayLike) -> Array:
         """Check ``y`` is a finite float array of shape ``(M,)`` or ``(N, M)``."""
-        arr = as_float_array(y, repr(self), "predictions y")
+        arr = as_float_array(y, self, "predictions y")
         if arr.ndim not in (1, 2) or arr.shape[-1] == 0:
             raise ShapeError(
                 f"{self!r}: expected predictions y of shape (M,) or (N, M), "
                 f"got {shape_str(arr.shape)}"
             )
-        require_finite(arr, repr(self), "predictions y")
+        require_finite(arr, self, "predictions y")
         return arr
 
     def _scale(self, y: Array) -> float:
