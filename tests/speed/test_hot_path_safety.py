@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -164,3 +165,15 @@ def test_user_layers_inside_sequential_keep_their_own_code_and_results() -> None
     kept_g = g1.copy()
     net.backward(np.full((4, 5), 2, np.float32))
     np.testing.assert_array_equal(g1, kept_g)
+
+
+def test_huge_finite_values_are_not_mistaken_for_infinite() -> None:
+    """The sum of squares of 3e38 overflows in float32; the check must look closer, quietly."""
+    net = Sequential(Sigmoid())
+    x = np.full((2, 3), 3e38, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(net.forward(x), np.ones((2, 3), np.float32))
+        x[0, 0] = np.inf
+        with pytest.raises(NonFiniteError):
+            net.forward(x)
