@@ -37,6 +37,23 @@ class Sequential(Layer):
     Shape
     -----
     Whatever the first layer takes; whatever the last layer gives.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The layers, in forward order.
+    input_grad : bool, default True
+        Set it to False when nobody needs ``∇_x L`` (a training loop never
+        does): ``backward`` then skips the first layer's ``G W`` product and
+        returns an empty array; every parameter's ``grad`` is the same.
+
+    Notes
+    -----
+    Speed without surprises. The input is checked once (by the first layer's
+    rules) and the output once; between our own layers nothing is checked
+    twice. Results only the next layer reads live in buffers reused from call
+    to call; what ``forward`` and ``backward`` return is always a new array,
+    and no caller's array is ever written to.
     """
 
     def __init__(self, *layers: Layer) -> None:
