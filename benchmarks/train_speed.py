@@ -13,6 +13,7 @@ number of threads (NumPy's BLAS through threadpoolctl, ``torch.set_num_threads``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -65,7 +66,7 @@ def blas_info() -> list[dict[str, Any]]:
 
 def check_same_weights(w: Workload) -> float:
     """One epoch of chainrule and PyTorch from the same start; largest relative difference."""
-    small = Workload(w.D, w.H, w.K, w.batch, min(w.n_samples, 64 * w.batch))
+    small = dataclasses.replace(w, n_samples=min(w.n_samples, 64 * w.batch))
     p = make_problem(small)
     ours, theirs = ChainruleRunner(p, w.batch), TorchRunner(p, w.batch)
     ours.epoch()
