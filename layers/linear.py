@@ -90,30 +90,58 @@ class Linear(Layer):
             )
         self._x: Array | None = None  # the input, kept for ∇_W L = Gᵀ X
         self._y: Array | None = None  # the output, kept to check grad_out's shape
+        self._ones_n: Array = np.ones(0, self.dtype)  # see _ones
 
     def forward(self, x: npt.ArrayLike) -> Array:
-        x_arr = self._input(x, self.dtype)
-        if x_arr.shape[-1] != self.in_features:
-            expected = f"({self.in_features},) or (N, {self.in_features})"
-            raise ShapeError(
-                f"{self!r}: expected input of shape {expected}, got {shape_str(x_arr.shape)}"
-            )
-        y: Array = x_arr @ self.W.value.T  # y = W x  (batched: Y = X Wᵀ)
-        if self.b is not None:
-            y += self.b.value  # + b
-        self._x, self._y = x_arr, y
-        return y
+        return self._forward_trusted(self._checked_input(x), scratch=False)
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
-        g = self._grad_out(grad_out, self._y)
-        assert self._x is not None  # _grad_out has checked forward ran
-        G = g.reshape(-1, self.out_features)  # a single sample is a batch of one
-        X = self._x.reshape(-1, self.in_features)
-        np.matmul(G.T, X, out=self.W.grad)  # ∇_W L = g xᵀ  (batched: Gᵀ X)
-        if self.b is not None:
-            np.sum(G, axis=0, out=self.b.grad)  # ∇_b L = Σ_i g_i
-        grad_x: Array = g @ self.W.value  # ∇_x L = ((∇_y L)ᵀ W)ᵀ  (batched: G W)
+        grad_x = self._backward_trusted(self._grad_out(grad_out, self._y), False, True)
+        assert grad_x is not None  # input_grad=True always gives it
         return grad_x
+
+    def _checked_input(self, x: npt.ArrayLike) -> Array:
+        return self._input(x, self.dtype)  # finite, (D,) or (N, D), of our dtype
+
+    def _forward_trusted(self, x: Array, scratch: bool) -> Array:
+        if x.ndim not in (1, 2) or x.shape[-1] != self.in_features or x.dtype != self.dtype:
+            self._x = self._y = None  # a failed call leaves nothing for backward
+            self._checked_input(x)  # raises the error that names what is wrong
+            expected = f"({self.in_features},) or (N, {self.in_features})"
+            raise ShapeError(
+                f"{self!r}: expected input of shape {expected}, got {shape_str(x.shape)}"
+            )
+        out = self._scratch("y", (*x.shape[:-1], self.out_features), self.dtype, scratch)
+        y: Array = np.matmul(x, self.W.value.T, out=out)  # y = W x  (batched: Y = X Wᵀ)
+        if self.b is not None:
+            y += self.b.value  # + b
+        self._x, self._y = x, y
+        return y
+
+    def _backward_trusted(self, g: Array, scratch: bool, input_grad: bool) -> Array | None:
+        x, y = self._x, self._y
+        if x is None or y is None or g.shape != y.shape:
+            self._grad_out(g, y)  # raises OrderError or ShapeError
+        assert x is not None
+        if x.ndim == 2 and x.shape[0] != 1:
+            np.matmul(g.T, x, out=self.W.grad)  # ∇_W L = Gᵀ X  (Σ_i g_i x_iᵀ)
+            if self.b is not None:
+                np.matmul(self._ones(len(g)), g, out=self.b.grad)  # ∇_b L = Σ_i g_i = 1ᵀ G
+        else:  # one sample: NumPy's matmul would not call BLAS for a column times a row
+            np.einsum("i,j->ij", g.reshape(-1), x.reshape(-1), out=self.W.grad)  # ∇_W L = g xᵀ
+            if self.b is not None:
+                self.b.grad[...] = g.reshape(-1)  # ∇_b L = g
+        if not input_grad:
+            return None
+        out = self._scratch("grad_x", x.shape, self.dtype, scratch)
+        grad_x: Array = np.matmul(g, self.W.value, out=out)  # ∇_x L = ((∇_y L)ᵀ W)ᵀ = G W
+        return grad_x
+
+    def _ones(self, n: int) -> Array:
+        """A cached vector of ``n`` ones: ``1ᵀ G`` is one BLAS call, faster than a sum."""
+        if self._ones_n.shape != (n,):
+            self._ones_n = np.ones(n, self.dtype)
+        return self._ones_n
 
     def parameters(self) -> list[Parameter]:
         """``[W, b]``, or ``[W]`` without bias."""

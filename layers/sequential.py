@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import overload
+from typing import Any, overload
 
+import numpy as np
 import numpy.typing as npt
 
-from layers.errors import ChainruleError, HyperparameterError
-from layers.layer import Array, Layer
+from layers._checks import as_float_array, require_finite, shape_str
+from layers.errors import ChainruleError, HyperparameterError, OrderError, ShapeError
+from layers.layer import Array, Layer, has_fast_path
 from layers.parameter import Parameter
 
 
@@ -35,6 +37,23 @@ class Sequential(Layer):
     Shape
     -----
     Whatever the first layer takes; whatever the last layer gives.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The layers, in forward order.
+    input_grad : bool, default True
+        Set it to False when nobody needs ``∇_x L`` (a training loop never
+        does): ``backward`` then skips the first layer's ``G W`` product and
+        returns an empty array; every parameter's ``grad`` is the same.
+
+    Notes
+    -----
+    Speed without surprises. The input is checked once (by the first layer's
+    rules) and the output once; between our own layers nothing is checked
+    twice. Results only the next layer reads live in buffers reused from call
+    to call; what ``forward`` and ``backward`` return is always a new array,
+    and no caller's array is ever written to.
     """
 
     def __init__(self, *layers: Layer) -> None:
@@ -45,24 +64,97 @@ class Sequential(Layer):
                     f"Sequential: argument {i} must be a Layer, got {type(layer).__name__}"
                 )
         self.layers: list[Layer] = list(layers)
+        self.input_grad = True  # False: backward skips ∇_x L of the first layer
+        self._y: Array | None = None  # the last output, to check grad_out against
+        self._fast_for: tuple[Layer, ...] = ()  # the layers _fast was worked out for
+        self._fast: tuple[bool, ...] = ()
 
     def forward(self, x: npt.ArrayLike) -> Array:
-        h: npt.ArrayLike = x
-        for i, layer in enumerate(self.layers):
+        # Layers with a fast path (see has_fast_path) trust each other: the
+        # input is checked once, by the first layer's rules, and an output that
+        # only the next such layer reads lives in a reused buffer (scratch).
+        # What the caller gets back is always a new array.
+        self._y = None
+        layers, last = self.layers, len(self.layers) - 1
+        fast = self._fast_paths()
+        h: Any = x
+        for i, layer in enumerate(layers):
             try:
-                h = layer.forward(h)  # h_l = f_l(h_{l−1})
+                if fast[i] and (i == 0 or fast[i - 1]):
+                    if i == 0:
+                        h = layer._checked_input(h)
+                    scratch = i < last and fast[i + 1]
+                    h = layer._forward_trusted(h, scratch)  # h_l = f_l(h_{l−1})
+                else:
+                    h = layer.forward(h)  # h_l = f_l(h_{l−1}), with the layer's own checks
             except ChainruleError as exc:
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
-        return h  # type: ignore[return-value]  # a Layer returns an array
+        y = as_float_array(h, "Sequential", "output")
+        # NaN or inf can still arise inside from diverged weights: one check at the end.
+        require_finite(y, "Sequential", "output (the weights may have diverged)")
+        self._y = y
+        return y
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
-        g: npt.ArrayLike = grad_out
-        for i in reversed(range(len(self.layers))):
+        """Fill every parameter's ``grad`` and return ``∇_x L``.
+
+        With ``input_grad = False`` the first layer's ``∇_x L`` is not computed
+        (for a ``Linear`` first, that saves one of the five matrix products of
+        a training step) and an empty array of shape ``(0,)`` is returned.
+        """
+        g: Any = self._checked_grad_out(grad_out)
+        g_dtype = g.dtype
+        layers, last = self.layers, len(self.layers) - 1
+        fast = self._fast_paths()
+        for i in reversed(range(len(layers))):
+            layer = layers[i]
             try:
-                g = self.layers[i].backward(g)  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L)
+                if fast[i] and (i == last or fast[i + 1]):
+                    scratch = i > 0 and fast[i - 1]
+                    g = layer._backward_trusted(g, scratch, i > 0 or self.input_grad)
+                    if g is None:  # the first layer skipped ∇_x L, as asked
+                        return np.empty(0, g_dtype)
+                else:
+                    g = layer.backward(g)  # with the layer's own checks
             except ChainruleError as exc:
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
-        return g  # type: ignore[return-value]
+        result: Array = g  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), down to ∇_x L
+        return result
+
+    def _fast_paths(self) -> tuple[bool, ...]:
+        """``has_fast_path`` of each layer, worked out again when ``layers`` changes."""
+        layers = tuple(self.layers)
+        if layers != self._fast_for:
+            self._fast_for, self._fast = layers, tuple(has_fast_path(f) for f in layers)
+        return self._fast
+
+    def _checked_grad_out(self, grad_out: npt.ArrayLike) -> Array:
+        if self._y is None:
+            raise OrderError(
+                "Sequential: backward() was called before forward() (or after a forward() "
+                "that failed); run forward(x) first"
+            )
+        g = as_float_array(grad_out, "Sequential", "grad_out")
+        if g.shape != self._y.shape:
+            raise ShapeError(
+                f"Sequential: expected grad_out of shape {shape_str(self._y.shape)} (the "
+                f"shape of the last output), got {shape_str(g.shape)}"
+            )
+        require_finite(g, "Sequential", "grad_out")
+        return g.astype(self._y.dtype, copy=False)
+
+    def _checked_input(self, x: npt.ArrayLike) -> Any:
+        return self.layers[0]._checked_input(x) if self.layers else x
+
+    def _forward_trusted(self, x: Any, scratch: bool) -> Array:
+        return self.forward(x)  # a nested Sequential checks its (small) output once more
+
+    def _backward_trusted(self, g: Array, scratch: bool, input_grad: bool) -> Array | None:
+        saved, self.input_grad = self.input_grad, input_grad and self.input_grad
+        try:
+            return self.backward(g)
+        finally:
+            self.input_grad = saved
 
     def parameters(self) -> list[Parameter]:
         """Every layer's parameters, first layer first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -66,13 +67,13 @@ class Loss:
 
     def _predictions(self, y: npt.ArrayLike) -> Array:
         """Check ``y`` is a finite float array of shape ``(M,)`` or ``(N, M)``."""
-        arr = as_float_array(y, repr(self), "predictions y")
+        arr = as_float_array(y, self, "predictions y")
         if arr.ndim not in (1, 2) or arr.shape[-1] == 0:
             raise ShapeError(
                 f"{self!r}: expected predictions y of shape (M,) or (N, M), "
                 f"got {shape_str(arr.shape)}"
             )
-        require_finite(arr, repr(self), "predictions y")
+        require_finite(arr, self, "predictions y")
         return arr
 
     def _scale(self, y: Array) -> float:
@@ -82,7 +83,7 @@ class Loss:
 
     def _finish(self, per_sample_total: float, grad: Array) -> float:
         """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf."""
-        if not np.isfinite(per_sample_total):
+        if not math.isfinite(per_sample_total):
             self._grad = None
             raise NonFiniteError(
                 f"{self!r}: the loss is {per_sample_total}; {self._non_finite_cause}. "

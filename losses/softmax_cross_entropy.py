@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
-from losses.loss import Loss
+from losses.loss import Array, Loss
 from losses.targets import as_target_matrix
+
+UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -34,6 +38,9 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
         z = self._predictions(y)
+        labels = np.asarray(t)
+        if labels.dtype.kind in "iu" and labels.dtype.isnative and labels.shape == z.shape[:-1]:
+            return self._forward_labels(z, labels)
         T = as_target_matrix(t, z, repr(self))
         scale = self._scale(z)
         shifted = z - z.max(axis=-1, keepdims=True)  # z − m
@@ -44,3 +51,29 @@ class SoftmaxCrossEntropyLoss(Loss):
         p = exp_shifted / sum_exp
         grad = scale * (p - T)  # ∇_z L = p − T
         return self._finish(loss, grad)
+
+    def _forward_labels(self, z: Array, labels: npt.NDArray[np.integer[Any]]) -> float:
+        """The same for integer labels, without building ``T``: ``T_ik = 1`` iff ``k = t_i``."""
+        K = z.shape[-1]
+        Z = z.reshape(-1, K)  # a single sample is a batch of one
+        # Viewed as unsigned, a negative label becomes huge: one max() checks both ends.
+        t = labels.reshape(-1).view(UNSIGNED[labels.dtype.itemsize])
+        if len(t) and t.max() >= K:
+            as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
+        rows = self._rows(len(t))
+        scale = self._scale(z)
+        shifted = Z - Z.max(axis=1, keepdims=True)  # z − m
+        p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
+        sum_exp = np.add.reduce(p, axis=1, keepdims=True)  # Σ_j e^{z_j − m}
+        # L_CE = −Σ_i log p_{i,t_i} = −Σ_i (z_{i,t_i} − m_i − log Σ_j e^{z_ij − m_i})
+        loss = -scale * float(np.add.reduce(shifted[rows, t] - np.log(sum_exp[:, 0])))
+        grad = np.multiply(p, scale / sum_exp, out=p)  # p / N  (mean) or p  (sum)
+        grad[rows, t] -= scale  # ∇_z L = p − T
+        return self._finish(loss, grad.reshape(z.shape))
+
+    def _rows(self, n: int) -> npt.NDArray[np.intp]:
+        """``0, 1, …, n−1``, kept: the row index that pairs with the labels."""
+        rows: npt.NDArray[np.intp] | None = getattr(self, "_rows_n", None)
+        if rows is None or len(rows) != n:
+            rows = self._rows_n = np.arange(n)
+        return rows

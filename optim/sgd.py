@@ -76,6 +76,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         # One velocity buffer v per parameter, created on the first step.
         self._velocity: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
+        self._buffers: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
@@ -91,8 +92,18 @@ class SGD(Optimizer):
                     v *= self.momentum  # v ← μ v + g
                     v += g
                 g = g + self.momentum * v if self.nesterov else v  # Nesterov: g + μ v
+            # w ← w − η g, in place (the array stays the same object); η g goes
+            # into a buffer kept per parameter, so no step allocates memory.
             w = p.value
-            w -= self.lr * g  # w ← w − η g  (in place: the array stays the same object)
+            w -= np.multiply(g, self.lr, out=self._step_buffer(i, g))
+
+    def _step_buffer(
+        self, i: int, g: npt.NDArray[np.floating[Any]]
+    ) -> npt.NDArray[np.floating[Any]]:
+        buf = self._buffers[i]
+        if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+            buf = self._buffers[i] = np.empty_like(g)
+        return buf
 
     def __repr__(self) -> str:
         extras = "".join(

@@ -1,0 +1,236 @@
+"""The four runners the speed benchmark puts side by side.
+
+Each runner trains the same net, Linear(D, H) → Sigmoid → Linear(H, K) →
+softmax cross-entropy (mean over the batch), with plain SGD, from the same
+initial weights, on the same data, in order (no shuffling), for one epoch:
+
+- ``ChainruleRunner``: ``Sequential`` + ``SoftmaxCrossEntropyLoss`` + ``SGD``,
+  written the way the README teaches (plus ``net.input_grad = False``).
+- ``TorchRunner``: PyTorch eager on the CPU, the usual five-line loop.
+- ``SklearnRunner``: ``MLPClassifier(solver="sgd")``; one ``partial_fit`` call
+  over the epoch's data is one pass in batches of ``batch_size``.
+- ``FloorRunner``: the five matrix products of a training step and nothing
+  else (forward ``X W1ᵀ``, ``H W2ᵀ``; backward ``Gᵀ H``, ``G W2``, ``Dᵀ X``): no
+  nonlinearity, no loss, no update, no checks. No NumPy training loop can be
+  faster, so ``chainrule / floor`` is the share of the time spent on arithmetic.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One line of the benchmark: net sizes, batch size and epoch length."""
+
+    D: int
+    H: int
+    K: int
+    batch: int
+    n_samples: int
+    dtype: str = "float32"
+
+    @property
+    def name(self) -> str:
+        suffix = "" if self.dtype == "float32" else f" {self.dtype}"
+        return f"{self.D}-{self.H}-{self.K} b{self.batch}{suffix}"
+
+
+@dataclass
+class Problem:
+    """The data and the initial weights every runner starts from."""
+
+    X: F32
+    t: npt.NDArray[np.int64]
+    W1: F32
+    b1: F32
+    W2: F32
+    b2: F32
+    lr: float = 0.1
+
+
+def make_problem(w: Workload, seed: int = 0) -> Problem:
+    """Random inputs, labels from a random teacher net, PyTorch-style initial weights."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(w.dtype)
+    X = rng.standard_normal((w.n_samples, w.D)).astype(dtype)
+    teacher = rng.standard_normal((w.D, w.K))
+    t = np.argmax(X @ teacher, axis=1).astype(np.int64)
+    b_1, b_2 = 1 / np.sqrt(w.D), 1 / np.sqrt(w.H)
+    return Problem(
+        X=X,
+        t=t,
+        W1=rng.uniform(-b_1, b_1, (w.H, w.D)).astype(dtype),
+        b1=rng.uniform(-b_1, b_1, w.H).astype(dtype),
+        W2=rng.uniform(-b_2, b_2, (w.K, w.H)).astype(dtype),
+        b2=rng.uniform(-b_2, b_2, w.K).astype(dtype),
+    )
+
+
+class Runner(Protocol):
+    name: str
+
+    def __init__(self, p: Problem, batch: int) -> None: ...
+
+    def epoch(self) -> None: ...
+
+    def weights(self) -> list[F32]: ...
+
+
+class ChainruleRunner:
+    name = "chainrule"
+
+    def __init__(self, p: Problem, batch: int) -> None:
+        from layers import Linear, Sequential, Sigmoid
+        from losses import SoftmaxCrossEntropyLoss
+        from optim import SGD
+
+        H, D = p.W1.shape
+        K = p.W2.shape[0]
+        dtype = p.X.dtype
+        self.net = Sequential(Linear(D, H, dtype=dtype), Sigmoid(), Linear(H, K, dtype=dtype))
+        self.net.input_grad = False  # nobody uses ∇_X L of the data: skip that product
+        for param, value in zip(self.net.parameters(), (p.W1, p.b1, p.W2, p.b2), strict=True):
+            param.value = value
+        self.loss_fn = SoftmaxCrossEntropyLoss()
+        self.opt = SGD(self.net.parameters(), lr=p.lr)
+        self.X, self.t, self.batch = p.X, p.t, batch
+
+    def epoch(self) -> None:
+        net, loss_fn, opt, X, t, b = self.net, self.loss_fn, self.opt, self.X, self.t, self.batch
+        for i in range(0, len(X), b):
+            logits = net.forward(X[i : i + b])
+            loss_fn.forward(logits, t[i : i + b])
+            net.backward(loss_fn.backward())
+            opt.step()
+
+    def weights(self) -> list[F32]:
+        return [p.value.copy() for p in self.net.parameters()]
+
+
+class TorchRunner:
+    name = "torch"
+
+    def __init__(self, p: Problem, batch: int) -> None:
+        import torch
+
+        H, D = p.W1.shape
+        K = p.W2.shape[0]
+        dt = torch.float32 if p.X.dtype == np.float32 else torch.float64
+        self.torch = torch
+        self.model = torch.nn.Sequential(
+            torch.nn.Linear(D, H), torch.nn.Sigmoid(), torch.nn.Linear(H, K)
+        ).to(dt)
+        with torch.no_grad():
+            for param, value in zip(self.model.parameters(), (p.W1, p.b1, p.W2, p.b2), strict=True):
+                param.copy_(torch.from_numpy(value))
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=p.lr)
+        self.X, self.t = torch.from_numpy(p.X), torch.from_numpy(p.t)
+        self.batch = batch
+
+    def epoch(self) -> None:
+        model, loss_fn, opt, X, t, b = (
+            self.model,
+            self.loss_fn,
+            self.opt,
+            self.X,
+            self.t,
+            self.batch,
+        )
+        for i in range(0, len(X), b):
+            opt.zero_grad()
+            loss = loss_fn(model(X[i : i + b]), t[i : i + b])
+            loss.backward()
+            opt.step()
+
+    def weights(self) -> list[F32]:
+        return [q.detach().numpy().copy() for q in self.model.parameters()]
+
+
+class SklearnRunner:
+    name = "sklearn"
+
+    def __init__(self, p: Problem, batch: int) -> None:
+        from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
+
+        H = p.W1.shape[0]
+        K = p.W2.shape[0]
+        self.model = MLPClassifier(
+            hidden_layer_sizes=(H,),
+            activation="logistic",
+            solver="sgd",
+            learning_rate_init=p.lr,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            alpha=0.0,
+            batch_size=batch,
+            shuffle=False,
+        )
+        classes = np.arange(K)
+        # One call on K samples creates the arrays; then our weights go in.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "batch_size larger than sample size"
+            self.model.partial_fit(p.X[:K], classes, classes=classes)
+        self.model.coefs_ = [p.W1.T.copy(), p.W2.T.copy()]
+        self.model.intercepts_ = [p.b1.copy(), p.b2.copy()]
+        self.X, self.t = p.X, p.t
+
+    def epoch(self) -> None:
+        self.model.partial_fit(self.X, self.t)
+
+    def weights(self) -> list[F32]:
+        m = self.model
+        return [m.coefs_[0].T.copy(), m.intercepts_[0], m.coefs_[1].T.copy(), m.intercepts_[1]]
+
+
+class FloorRunner:
+    name = "floor"
+
+    def __init__(self, p: Problem, batch: int) -> None:
+        self.W1, self.W2 = p.W1.copy(), p.W2.copy()
+        self.dW1, self.dW2 = np.empty_like(self.W1), np.empty_like(self.W2)
+        H, K = self.W1.shape[0], self.W2.shape[0]
+        self.Z = np.empty((batch, H), p.X.dtype)
+        self.Y = np.empty((batch, K), p.X.dtype)
+        self.X, self.batch = p.X, batch
+
+    def epoch(self) -> None:
+        W1, W2, dW1, dW2, Z, Y = self.W1, self.W2, self.dW1, self.dW2, self.Z, self.Y
+        X, b = self.X, self.batch
+        matmul = np.matmul
+        if b == 1:  # a column times a row: einsum calls BLAS, matmul does not
+            for i in range(len(X)):
+                x = X[i]
+                matmul(W1, x, out=Z[0])
+                matmul(W2, Z[0], out=Y[0])
+                np.einsum("i,j->ij", Y[0], Z[0], out=dW2)
+                matmul(Y[0], W2, out=Z[0])
+                np.einsum("i,j->ij", Z[0], x, out=dW1)
+            return
+        for i in range(0, len(X) - b + 1, b):
+            Xb = X[i : i + b]
+            matmul(Xb, W1.T, out=Z)  # Z = X W1ᵀ
+            matmul(Z, W2.T, out=Y)  # Y = H W2ᵀ
+            matmul(Y.T, Z, out=dW2)  # ∇W2 = Gᵀ H
+            matmul(Y, W2, out=Z)  # ∇H = G W2
+            matmul(Z.T, Xb, out=dW1)  # ∇W1 = Dᵀ X
+
+    def weights(self) -> list[F32]:
+        return [self.W1, self.W2]
+
+
+RUNNERS: dict[str, type[Runner]] = {
+    "chainrule": ChainruleRunner,
+    "torch": TorchRunner,
+    "sklearn": SklearnRunner,
+    "floor": FloorRunner,
+}
