@@ -98,6 +98,11 @@ def _read_members(path: Path) -> dict[str, npt.NDArray[Any]]:
         # We open the file ourselves so that it is closed on every path, including
         # a truncated archive that np.load gives up on half-way.
         with path.open("rb") as f:
+            # NumPy takes anything that is neither a zip nor a .npy for a pickle and
+            # says so; we never unpickle, so we say plainly what the file is not.
+            if f.read(4) not in (b"PK\x03\x04", b"\x93NUM"):  # zip, or a lone .npy
+                raise _refuse(path, "not an .npz archive (a chainrule checkpoint is a zip file)")
+            f.seek(0)
             loaded = np.load(f, allow_pickle=False)
             if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
                 raise _refuse(path, "a single array, not a chainrule .npz checkpoint")

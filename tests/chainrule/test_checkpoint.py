@@ -145,6 +145,10 @@ def test_truncated_foreign_and_missing_files_are_refused(tmp_path: Path) -> None
         load(tmp_path / "text.npz")
     with pytest.raises(CheckpointError, match="no such file"):
         load(tmp_path / "nope.npz")
+    (tmp_path / "notes.npz").write_text("not an archive at all")
+    with pytest.raises(CheckpointError, match=r"not an \.npz archive") as info:
+        load(tmp_path / "notes.npz")
+    assert "pickle" not in str(info.value)  # never suggest unpickling
 
 
 def test_header_that_is_not_json(tmp_path: Path) -> None:
