@@ -42,6 +42,13 @@ def _named_constants(batch: int | None, width: int | None) -> list[tuple[float, 
         (-2.0, "−2 times the true one: a flipped sign and an extra factor 2"),
         (-0.5, "−½ times the true one: a flipped sign and a missing factor 2"),
     ]
+    if batch == 2:  # with two samples, a mean/sum mix-up is also a factor 2
+        names = [
+            (value, text + " — or, with N = 2 samples, a mean/sum mix-up over the batch")
+            if value in (2.0, 0.5)
+            else (value, text)
+            for value, text in names
+        ]
     if batch is not None and batch > 2:
         names += [
             (

@@ -57,3 +57,13 @@ def test_loss_report_prints_y_and_t() -> None:
     assert text.startswith("Gradient check failed for HalfMSELoss(reduction='mean'): ∂L/∂y")
     assert "y = np.array(" in text and "t = np.array(" in text
     assert "factor 2 is missing" in text
+
+
+def test_factor_two_hint_names_the_mean_sum_mix_up_when_the_batch_has_two_rows() -> None:
+    from gradcheck.hints import diagnose
+
+    numeric = np.array([0.3, -1.2, 0.7, 2.0])
+    two_rows = diagnose(numeric / 2, numeric, name="W", batch=2)
+    assert two_rows is not None and "factor 2 is missing" in two_rows and "mean/sum" in two_rows
+    four_rows = diagnose(numeric / 2, numeric, name="W", batch=4)
+    assert four_rows is not None and "mean/sum" not in four_rows
