@@ -104,6 +104,8 @@ def fit(
     opt = SGD(params, lr=0.05, momentum=0.9) if optimizer is None else optimizer
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise HyperparameterError(f"fit: epochs must be an int ≥ 1, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise HyperparameterError(f"fit: batch_size must be an int ≥ 1, got {batch_size!r}")
     if early_stopping is not None and validation_data is None:
         raise HyperparameterError("fit: early_stopping needs validation_data to watch")
     val = None

@@ -15,15 +15,22 @@ from pathlib import Path
 import numpy as np
 
 from gradcheck.findings import Finding
+from layers.errors import ChainruleError
 
 _NUMPY_DIR = str(Path(np.__file__).parent)
 _OUR_DIR = str(Path(__file__).parent)
+# The core's input checks raise on behalf of their caller: the line to show is
+# the caller's (e.g. a student's `self.W.grad = Xᵀ G`), not the check itself.
+_CHECK_FILES = tuple(
+    str(Path(__file__).parent.parent / "layers" / name) for name in ("parameter.py", "_checks.py")
+)
 
 
 def _user_frame(exc: BaseException) -> traceback.FrameSummary | None:
-    """The deepest frame of the traceback outside NumPy and gradcheck."""
+    """The deepest frame of the traceback outside NumPy, gradcheck and the core's checks."""
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if not f.filename.startswith((_NUMPY_DIR, _OUR_DIR))]
+    skip = (_NUMPY_DIR, _OUR_DIR)
+    mine = [f for f in frames if not f.filename.startswith(skip) and f.filename not in _CHECK_FILES]
     return mine[-1] if mine else (frames[-1] if frames else None)
 
 
@@ -42,6 +49,10 @@ def crash_finding(phase: str, exc: BaseException) -> Finding:
         "raised an exception",
         f"{type(exc).__name__}: {message}",
         details=details,
-        hint="the layer must run forward(x) and backward(grad_out) for x of shape (N, D) "
-        "with any N (also N = 1) and return arrays; read the line above",
+        hint=(
+            "the message above says what was expected and what came"
+            if isinstance(exc, ChainruleError)
+            else "the layer must run forward(x) and backward(grad_out) for x of shape (N, D) "
+            "with any N (also N = 1) and return arrays; read the line above"
+        ),
     )

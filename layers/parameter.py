@@ -39,7 +39,7 @@ class Parameter:
             array = array.astype(np.float64)
         self.name = name
         self._value: npt.NDArray[np.floating[Any]] = array
-        self.grad: npt.NDArray[np.floating[Any]] = np.zeros_like(array)
+        self._grad: npt.NDArray[np.floating[Any]] = np.zeros_like(array)
 
     @property
     def value(self) -> npt.NDArray[np.floating[Any]]:
@@ -57,6 +57,34 @@ class Parameter:
         if array.dtype.kind not in "biuf":
             raise DtypeError(f"Parameter {self.name!r}: expected numbers, got dtype {array.dtype}")
         self._value[...] = array
+
+    @property
+    def grad(self) -> npt.NDArray[np.floating[Any]]:
+        """``∂L/∂value`` from the last ``backward`` (an ndarray of ``value``'s shape)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, new: npt.ArrayLike | None) -> None:
+        # Layers write gradients in place (out=self.grad), so the array must stay
+        # the same object; None, as PyTorch users write to clear it, means zeros.
+        if new is None:
+            self._grad.fill(0)
+            return
+        array = np.asarray(new)
+        if array.shape != self._grad.shape:
+            transposed = array.ndim == 2 and array.shape == self._grad.shape[::-1]
+            raise ShapeError(
+                f"Parameter {self.name!r}: expected a gradient of shape "
+                f"{self._grad.shape} (the shape of the parameter), got {array.shape}"
+                + (
+                    "; it looks transposed: check the order of the product (Gᵀ X, not Xᵀ G)"
+                    if transposed
+                    else ""
+                )
+            )
+        if array.dtype.kind not in "biuf":
+            raise DtypeError(f"Parameter {self.name!r}: expected numbers, got dtype {array.dtype}")
+        self._grad[...] = array
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -63,6 +63,7 @@ class Sequential(Layer):
                 raise HyperparameterError(
                     f"Sequential: argument {i} must be a Layer, got {type(layer).__name__}"
                 )
+        _refuse_repeated_layers(layers)
         self.layers: list[Layer] = list(layers)
         self.input_grad = True  # False: backward skips ∇_x L of the first layer
         self._y: Array | None = None  # the last output, to check grad_out against
@@ -180,3 +181,29 @@ class Sequential(Layer):
             return "Sequential()"
         lines = [f"  ({i}): {layer!r}".replace("\n", "\n  ") for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+def _refuse_repeated_layers(layers: tuple[Layer, ...]) -> None:
+    """Raise if one layer object stands at two positions (nested Sequentials included).
+
+    A layer keeps what its ``backward`` needs from its last ``forward``; at a
+    second position the second call would overwrite what the first one kept,
+    and the gradients would be silently wrong. (PyTorch can share a stateless
+    ``nn.Sigmoid``; here every position needs its own object.)
+    """
+    seen: dict[int, str] = {}
+
+    def visit(layer: Layer, where: str) -> None:
+        if id(layer) in seen:
+            raise HyperparameterError(
+                f"Sequential: the same {layer!r} object stands at {seen[id(layer)]} and at "
+                f"{where}; a layer keeps per-call state, so give each position its own, "
+                f"e.g. {type(layer).__name__}(...) twice"
+            )
+        seen[id(layer)] = where
+        if isinstance(layer, Sequential):
+            for j, inner in enumerate(layer.layers):
+                visit(inner, f"{where}[{j}]")
+
+    for i, layer in enumerate(layers):
+        visit(layer, f"position ({i})")

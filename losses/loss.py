@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from layers._checks import as_float_array, require_finite, shape_str
+from layers._checks import all_finite, as_float_array, require_finite, shape_str
 from layers.errors import HyperparameterError, NonFiniteError, OrderError, ShapeError
 
 Array = npt.NDArray[np.floating[Any]]
@@ -67,10 +67,11 @@ class Loss:
 
     def _predictions(self, y: npt.ArrayLike) -> Array:
         """Check ``y`` is a finite float array of shape ``(M,)`` or ``(N, M)``."""
+        self._grad = None  # a forward that fails leaves nothing for backward
         arr = as_float_array(y, self, "predictions y")
-        if arr.ndim not in (1, 2) or arr.shape[-1] == 0:
+        if arr.ndim not in (1, 2) or arr.shape[-1] == 0 or arr.shape[0] == 0:
             raise ShapeError(
-                f"{self!r}: expected predictions y of shape (M,) or (N, M), "
+                f"{self!r}: expected predictions y of shape (M,) or (N, M) with N, M ≥ 1, "
                 f"got {shape_str(arr.shape)}"
             )
         require_finite(arr, self, "predictions y")
@@ -83,10 +84,11 @@ class Loss:
 
     def _finish(self, per_sample_total: float, grad: Array) -> float:
         """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf."""
-        if not math.isfinite(per_sample_total):
+        if not (math.isfinite(per_sample_total) and all_finite(grad)):
             self._grad = None
             raise NonFiniteError(
-                f"{self!r}: the loss is {per_sample_total}; {self._non_finite_cause}. "
+                f"{self!r}: the loss is {per_sample_total} (or its gradient is not finite); "
+                f"{self._non_finite_cause}. "
                 f"Check the data, or lower the learning rate if training diverged"
             )
         self._grad = grad

@@ -19,6 +19,12 @@ class Optimizer:
     """
 
     def __init__(self, params: Iterable[Parameter | None]) -> None:
+        if hasattr(params, "parameters") and callable(params.parameters):
+            raise HyperparameterError(
+                f"{type(self).__name__}: params must be an iterable of Parameter, got "
+                f"{type(params).__name__}; pass its .parameters(), e.g. "
+                f"{type(self).__name__}(net.parameters(), lr=0.1)"
+            )
         if isinstance(params, Parameter):
             raise HyperparameterError(
                 f"{type(self).__name__}: params must be an iterable of Parameter "

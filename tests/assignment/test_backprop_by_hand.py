@@ -129,8 +129,10 @@ LINEAR = {"test_linear_backward", "test_linear_many_shapes", "test_fit_trains_th
 MISTAKES = {
     "sign": ("linear", "self.W.grad[...] = G.T @ X", "self.W.grad[...] = -(G.T @ X)",
              LINEAR, "the gradient of W", "negated"),
+    # Assigning a gradient of the wrong shape is refused at once by Parameter.grad,
+    # whose ShapeError says it looks transposed.
     "transpose": ("linear", "self.W.grad[...] = G.T @ X", "self.W.grad = X.T @ G",
-                  LINEAR, "the gradient of W", "transposed"),
+                  LINEAR, "backward raised ShapeError", "transposed"),
     "missing factor 2": ("losses", "2.0 * (Y - T) * _scale", "(Y - T) * _scale",
                          {"test_mse_backward_mean", "test_mse_backward_sum",
                           "test_fit_trains_the_notes_net"}, "MSELoss", "factor 2"),
@@ -178,7 +180,9 @@ def test_each_typical_mistake_loses_exactly_the_points_of_the_tests_it_breaks(
         headline, _, rest = output.partition("\n")
         assert headline.startswith("GradcheckError: Gradient check failed for "), output
         assert gradient in headline, output
-        hints = [line for line in rest.splitlines() if line.strip().startswith("Hint:")]
+        hints = [
+            line for line in rest.splitlines() if line.strip().startswith(("Hint:", "ShapeError:"))
+        ]
         assert any(hint in line for line in hints), output
     if "test_fit_trains_the_notes_net" in broken:
         assert "the other tests say which" in tests["test_fit_trains_the_notes_net"]["output"] or (

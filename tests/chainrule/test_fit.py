@@ -121,3 +121,11 @@ def test_progress_bars_only_when_asked_or_on_a_terminal(
     fit(mlp(2, 4, 2, rng=0), xor.X_train, xor.y_train, epochs=2, progress=True)
     err = capsys.readouterr().err
     assert "epoch 1/2" in err and "epoch 2/2" in err and "loss" in err
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5])
+def test_bad_batch_size_is_our_error(batch_size: object) -> None:
+    net = mlp(2, 4, 2, rng=0)
+    X, y = np.zeros((6, 2)), np.array([0, 1, 0, 1, 0, 1])
+    with pytest.raises(HyperparameterError, match="batch_size must be an int ≥ 1"):
+        fit(net, X, y, batch_size=batch_size, epochs=1, progress=False)  # type: ignore[arg-type]

@@ -117,3 +117,25 @@ def test_parameter_value_assignment_keeps_shape() -> None:
     layer = Linear(3, 2, rng=0)
     with pytest.raises(ShapeError, match=r"\(2, 3\)"):
         layer.W.value = np.zeros((3, 2))
+
+
+def test_a_layer_object_at_two_positions_is_refused() -> None:
+    act = Sigmoid()
+    with pytest.raises(HyperparameterError, match=r"same Sigmoid\(\) object.*\(1\).*\(3\)"):
+        Sequential(Linear(2, 3, rng=0), act, Linear(3, 3, rng=1), act)
+    inner = Sequential(Linear(2, 2, rng=0), ReLU())
+    with pytest.raises(HyperparameterError, match=r"position \(0\)\[0\].*position \(1\)"):
+        Sequential(inner, inner[0])
+
+
+def test_parameter_grad_assignment() -> None:
+    layer = Linear(3, 2, rng=0)
+    grad_array = layer.W.grad
+    layer.W.grad = np.ones((2, 3))  # copied into place: layers keep writing there
+    assert layer.W.grad is grad_array and grad_array.sum() == 6
+    layer.W.grad = None  # PyTorch's set_to_none habit: means zeros here
+    assert layer.W.grad is grad_array and not grad_array.any()
+    with pytest.raises(ShapeError, match="looks transposed"):
+        layer.W.grad = np.ones((3, 2))
+    with pytest.raises(ShapeError, match=r"\(2, 3\).*got \(4,\)"):
+        layer.W.grad = np.ones(4)

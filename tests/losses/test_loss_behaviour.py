@@ -125,3 +125,34 @@ def test_negative_probability_is_refused() -> None:
 def test_one_dimensional_predictions_need_matching_targets() -> None:
     with pytest.raises(ShapeError, match=r"\(N, M\)"):
         MSELoss().forward(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+
+
+def test_cross_entropy_refuses_logits() -> None:
+    with pytest.raises(DomainError, match=r"sum to 1.*SoftmaxCrossEntropyLoss"):
+        CrossEntropyLoss().forward(np.array([[3.0, 5.0]]), np.array([0]))
+
+
+def test_cross_entropy_tiny_true_probability_gives_our_error_not_inf() -> None:
+    # −log(1e-320) ≈ 737 is finite, but ∂L/∂p = −1/p overflows: refuse, don't return −inf.
+    loss = CrossEntropyLoss()
+    with pytest.raises(NonFiniteError, match="gradient is not finite"):
+        loss.forward(np.array([1e-320, 1.0]), np.array(0))
+    with pytest.raises(OrderError):
+        loss.backward()
+
+
+@pytest.mark.parametrize("loss_type", ALL)
+def test_empty_batch_is_refused(loss_type: type[Loss]) -> None:
+    t = np.zeros(0, dtype=int) if loss_type is not MSELoss else np.zeros((0, 3))
+    with pytest.raises(ShapeError, match=r"N, M ≥ 1.*\(0, 3\)"):
+        loss_type().forward(np.zeros((0, 3)), t)
+
+
+@pytest.mark.parametrize("loss_type", CLASSIFICATION)
+def test_a_failed_forward_leaves_no_stale_gradient(loss_type: type[Loss]) -> None:
+    loss = loss_type()
+    loss.forward(P, np.array([0, 1]))
+    with pytest.raises(LabelError):
+        loss.forward(P, np.array([0, 7]))
+    with pytest.raises(OrderError):
+        loss.backward()

@@ -74,3 +74,12 @@ def test_bad_parameter_lists() -> None:
         SGD(param([1.0], [0.0]), lr=0.1)  # type: ignore[arg-type]
     with pytest.raises(HyperparameterError, match="must be a Parameter"):
         SGD([np.zeros(3)], lr=0.1)  # type: ignore[list-item]
+
+
+def test_passing_a_net_instead_of_its_parameters() -> None:
+    from layers import Sequential, Sigmoid
+
+    net = Sequential(Linear(2, 2, rng=0), Sigmoid())
+    for wrong in (net, net[0]):
+        with pytest.raises(HyperparameterError, match=r"net\.parameters\(\)"):
+            SGD(wrong, lr=0.1)  # type: ignore[arg-type]
