@@ -58,11 +58,11 @@ class SoftmaxCrossEntropyLoss(Loss):
         Z = z.reshape(-1, K)  # a single sample is a batch of one
         # Viewed as unsigned, a negative label becomes huge: one max() checks both ends.
         t = labels.reshape(-1).view(UNSIGNED[labels.dtype.itemsize])
-        if len(t) and t.max() >= K:
+        if len(t) and np.maximum.reduce(t) >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
         flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
         scale = self._scale(z)
-        shifted = Z - Z.max(axis=1, keepdims=True)  # z − m
+        shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
         sum_exp = np.add.reduce(p, axis=1, keepdims=True)  # Σ_j e^{z_j − m}
         # L_CE = −Σ_i log p_{i,t_i} = −Σ_i (z_{i,t_i} − m_i − log Σ_j e^{z_ij − m_i})
