@@ -37,13 +37,14 @@ def resolve_dtype(dtype: npt.DTypeLike, owner: str) -> np.dtype[Any]:
 def all_finite(a: npt.NDArray[Any]) -> bool:
     """True when ``a`` holds no NaN and no ±inf.
 
-    Fast path: a NaN or an infinity anywhere makes the sum of squares
+    Small arrays are tested element by element. Larger ones take the fast
+    path: a NaN or an infinity anywhere makes the sum of squares
     ``Σ a_i²`` (one BLAS dot product, no temporary array) NaN or inf. A finite
     sum proves every element finite; an infinite one may also come from huge
     finite values overflowing, so only then do we look element by element.
     """
-    if a.size == 0:
-        return True
+    if a.size <= 1024:  # small (a batch of logits): one isfinite pass, no BLAS call
+        return bool(np.logical_and.reduce(np.isfinite(a), axis=None))
     if a.dtype.kind == "f" and a.dtype.itemsize >= 4:
         flat = a.reshape(-1)  # a view when a is contiguous
         with np.errstate(over="ignore"):  # huge finite values: overflow is expected

@@ -58,22 +58,28 @@ class SoftmaxCrossEntropyLoss(Loss):
         Z = z.reshape(-1, K)  # a single sample is a batch of one
         # Viewed as unsigned, a negative label becomes huge: one max() checks both ends.
         t = labels.reshape(-1).view(UNSIGNED[labels.dtype.itemsize])
-        if len(t) and t.max() >= K:
+        if len(t) and np.maximum.reduce(t) >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
-        rows = self._rows(len(t))
+        flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
         scale = self._scale(z)
-        shifted = Z - Z.max(axis=1, keepdims=True)  # z − m
+        shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
         sum_exp = np.add.reduce(p, axis=1, keepdims=True)  # Σ_j e^{z_j − m}
         # L_CE = −Σ_i log p_{i,t_i} = −Σ_i (z_{i,t_i} − m_i − log Σ_j e^{z_ij − m_i})
-        loss = -scale * float(np.add.reduce(shifted[rows, t] - np.log(sum_exp[:, 0])))
+        loss = -scale * float(np.add.reduce(shifted.take(flat) - np.log(sum_exp[:, 0])))
         grad = np.multiply(p, scale / sum_exp, out=p)  # p / N  (mean) or p  (sum)
-        grad[rows, t] -= scale  # ∇_z L = p − T
+        grad.reshape(-1)[flat] -= scale  # ∇_z L = p − T
         return self._finish(loss, grad.reshape(z.shape))
 
-    def _rows(self, n: int) -> npt.NDArray[np.intp]:
-        """``0, 1, …, n−1``, kept: the row index that pairs with the labels."""
-        rows: npt.NDArray[np.intp] | None = getattr(self, "_rows_n", None)
-        if rows is None or len(rows) != n:
-            rows = self._rows_n = np.arange(n)
-        return rows
+    def _flat_index(self, t: npt.NDArray[np.unsignedinteger[Any]], K: int) -> npt.NDArray[Any]:
+        """``i K + t_i``: label ``t_i``'s place in row ``i`` of ``Z`` flattened.
+
+        One plain index (``take``, ``[flat]``) is about twice as fast as the
+        pair ``[rows, t]``. ``t`` is unsigned, the row starts too: no float.
+        """
+        key = (len(t), K)
+        if getattr(self, "_starts_for", None) != key:  # kept for the next batch of this shape
+            self._starts_for = key
+            self._starts = np.arange(len(t), dtype=np.uint64) * np.uint64(K)
+        flat: npt.NDArray[Any] = np.add(self._starts, t)
+        return flat

@@ -80,29 +80,32 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
+        lr, decay, mu, buffers = self.lr, self.weight_decay, self.momentum, self._buffers
         for i, p in enumerate(self.params):
             g = p.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * p.value  # g ← ∇_w L + λ w
-            if self.momentum:
+            if decay:
+                g = g + decay * p.value  # g ← ∇_w L + λ w
+            if mu:
                 v = self._velocity[i]
                 if v is None:
                     v = self._velocity[i] = g.copy()  # v ← g on the first step
                 else:
-                    v *= self.momentum  # v ← μ v + g
+                    v *= mu  # v ← μ v + g
                     v += g
-                g = g + self.momentum * v if self.nesterov else v  # Nesterov: g + μ v
+                g = g + mu * v if self.nesterov else v  # Nesterov: g + μ v
             # w ← w − η g, in place (the array stays the same object); η g goes
             # into a buffer kept per parameter, so no step allocates memory.
+            buf = buffers[i]
+            if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+                buf = self._step_buffer(i, g)
             w = p.value
-            w -= np.multiply(g, self.lr, out=self._step_buffer(i, g))
+            w -= np.multiply(g, lr, out=buf)
 
     def _step_buffer(
         self, i: int, g: npt.NDArray[np.floating[Any]]
     ) -> npt.NDArray[np.floating[Any]]:
-        buf = self._buffers[i]
-        if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
-            buf = self._buffers[i] = np.empty_like(g)
+        """A new buffer for ``η g`` of parameter ``i``, kept for the next steps."""
+        buf = self._buffers[i] = np.empty_like(g)
         return buf
 
     def __repr__(self) -> str:
