@@ -93,9 +93,16 @@ class Linear(Layer):
         self._ones_n: Array = np.ones(0, self.dtype)  # see _ones
 
     def forward(self, x: npt.ArrayLike) -> Array:
+        """``Y = X Wᵀ + b``; the equation is in ``_forward_trusted``, after the input checks.
+
+        (``Sequential`` checks its input once and calls the ``_trusted`` methods.)
+        """
+        self._x = self._y = None  # a forward that fails leaves nothing for backward
         return self._forward_trusted(self._checked_input(x), scratch=False)
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
+        """``∇_W L = Gᵀ X``, ``∇_b L = Σ_i g_i``, ``∇_X L = G W``: the lines are in
+        ``_backward_trusted``, after the check of ``grad_out``."""
         grad_x = self._backward_trusted(self._grad_out(grad_out, self._y), False, True)
         assert grad_x is not None  # input_grad=True always gives it
         return grad_x

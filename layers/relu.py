@@ -32,6 +32,7 @@ class ReLU(Layer):
         self._h: Array | None = None
 
     def forward(self, x: npt.ArrayLike) -> Array:
+        self._h = None  # a forward that fails leaves nothing for backward
         z = self._input(x)
         h = np.maximum(z, 0)  # h = max(0, z)
         self._h = h

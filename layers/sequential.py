@@ -67,8 +67,6 @@ class Sequential(Layer):
         self.layers: list[Layer] = list(layers)
         self.input_grad = True  # False: backward skips ∇_x L of the first layer
         self._y: Array | None = None  # the last output, to check grad_out against
-        self._fast_for: tuple[Layer, ...] = ()  # the layers _fast was worked out for
-        self._fast: tuple[bool, ...] = ()
 
     def forward(self, x: npt.ArrayLike) -> Array:
         # Layers with a fast path (see has_fast_path) trust each other: the
@@ -123,11 +121,8 @@ class Sequential(Layer):
         return result
 
     def _fast_paths(self) -> tuple[bool, ...]:
-        """``has_fast_path`` of each layer, worked out again when ``layers`` changes."""
-        layers = tuple(self.layers)
-        if layers != self._fast_for:
-            self._fast_for, self._fast = layers, tuple(has_fast_path(f) for f in layers)
-        return self._fast
+        """``has_fast_path`` of each layer, asked every call: a method may be patched."""
+        return tuple([has_fast_path(layer) for layer in self.layers])
 
     def _checked_grad_out(self, grad_out: npt.ArrayLike) -> Array:
         if self._y is None:

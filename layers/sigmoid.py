@@ -49,9 +49,12 @@ class Sigmoid(Layer):
         self._h: Array | None = None  # σ(z), all backward needs
 
     def forward(self, x: npt.ArrayLike) -> Array:
+        """``h = σ(z)``; the equation is in ``_forward_trusted``, after the input checks."""
+        self._h = None  # a forward that fails leaves nothing for backward
         return self._forward_trusted(self._checked_input(x), scratch=False)
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
+        """``∇_z L = ∇_h L ∘ σ(z)(1 − σ(z))``; the lines are in ``_backward_trusted``."""
         grad_z = self._backward_trusted(self._grad_out(grad_out, self._h), False, True)
         assert grad_z is not None
         return grad_z

@@ -14,7 +14,8 @@ def softmax(z: Array) -> Array:
     Subtracting the row maximum first leaves ``p`` unchanged (it cancels
     between numerator and denominator) and keeps every ``exp`` argument ≤ 0.
     """
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # a spread past the float range gives −inf: e^{−inf} = 0
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
     p: Array = e / e.sum(axis=-1, keepdims=True)
     return p
 
@@ -45,6 +46,7 @@ class Softmax(Layer):
         self._p: Array | None = None
 
     def forward(self, x: npt.ArrayLike) -> Array:
+        self._p = None  # a forward that fails leaves nothing for backward
         z = self._input(x)
         p = softmax(z)  # p = softmax(z)
         self._p = p

@@ -30,6 +30,7 @@ class Tanh(Layer):
         self._h: Array | None = None
 
     def forward(self, x: npt.ArrayLike) -> Array:
+        self._h = None  # a forward that fails leaves nothing for backward
         z = self._input(x)
         h = np.tanh(z)  # h = tanh(z); saturates to ±1 without overflow
         self._h = h

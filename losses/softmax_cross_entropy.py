@@ -43,11 +43,14 @@ class SoftmaxCrossEntropyLoss(Loss):
             return self._forward_labels(z, labels)
         T = as_target_matrix(t, z, repr(self))
         scale = self._scale(z)
-        shifted = z - z.max(axis=-1, keepdims=True)  # z − m
+        with np.errstate(over="ignore"):  # a spread past the float range gives −inf
+            shifted = z - z.max(axis=-1, keepdims=True)  # z − m
         exp_shifted = np.exp(shifted)
         sum_exp = exp_shifted.sum(axis=-1, keepdims=True)
         log_p = shifted - np.log(sum_exp)  # log p_k = z_k − m − log Σ_j e^{z_j − m}
-        loss = -scale * float(np.sum(T * log_p))  # L_CE = −Σ_i Σ_k T_ik log p_ik
+        # Only the terms with T_ik ≠ 0 count: 0 · log p stays 0 even where log p = −∞.
+        T_log_p = np.multiply(T, log_p, out=np.zeros_like(T), where=T != 0)
+        loss = -scale * float(np.sum(T_log_p))  # L_CE = −Σ_i Σ_k T_ik log p_ik
         p = exp_shifted / sum_exp
         grad = scale * (p - T)  # ∇_z L = p − T
         return self._finish(loss, grad)
@@ -62,7 +65,8 @@ class SoftmaxCrossEntropyLoss(Loss):
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
         flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
         scale = self._scale(z)
-        shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
+        with np.errstate(over="ignore"):  # a spread past the float range gives −inf
+            shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
         sum_exp = np.add.reduce(p, axis=1, keepdims=True)  # Σ_j e^{z_j − m}
         # L_CE = −Σ_i log p_{i,t_i} = −Σ_i (z_{i,t_i} − m_i − log Σ_j e^{z_ij − m_i})

@@ -139,3 +139,34 @@ def test_parameter_grad_assignment() -> None:
         layer.W.grad = np.ones((3, 2))
     with pytest.raises(ShapeError, match=r"\(2, 3\).*got \(4,\)"):
         layer.W.grad = np.ones(4)
+
+
+def test_a_failed_forward_leaves_nothing_for_backward() -> None:
+    for layer in (Linear(3, 2, rng=0), Sigmoid(), Tanh(), ReLU(), Softmax()):
+        layer.forward(np.ones((2, 3)))
+        with pytest.raises(ShapeError):
+            layer.forward(np.ones((2, 3, 1)))
+        with pytest.raises(OrderError):
+            layer.backward(np.ones((2, 2)))
+
+
+def test_methods_patched_on_an_instance_are_called_by_sequential() -> None:
+    net = Sequential(Linear(2, 3, rng=0), Sigmoid(), Linear(3, 1, rng=1))
+    calls: list[str] = []
+    sigmoid = net[1]
+    original_forward, original_backward = sigmoid.forward, sigmoid.backward
+
+    def logged_forward(x: np.ndarray) -> np.ndarray:
+        calls.append("forward")
+        return original_forward(x)
+
+    def logged_backward(g: np.ndarray) -> np.ndarray:
+        calls.append("backward")
+        return original_backward(g)
+
+    net.forward(np.ones((4, 2)))  # before the patch: the fast path
+    sigmoid.forward = logged_forward  # type: ignore[method-assign, assignment]
+    sigmoid.backward = logged_backward  # type: ignore[method-assign, assignment]
+    net.forward(np.ones((4, 2)))
+    net.backward(np.ones((4, 1)))
+    assert calls == ["forward", "backward"]

@@ -68,3 +68,14 @@ def test_cross_entropy_with_zero_probability_off_target_is_finite() -> None:
     loss = CrossEntropyLoss()
     assert_allclose(loss.forward(np.array([1.0, 0.0]), np.array(0)), 0.0)
     assert_allclose(loss.backward(), [-1.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logits_spread_past_the_float_range(dtype: type) -> None:
+    big = np.finfo(dtype).max / 1.5  # max − min overflows to inf
+    z: np.ndarray = np.array([[big, -big]], dtype=dtype)
+    assert_allclose(Softmax().forward(z), [[1.0, 0.0]])
+    for target in (np.array([0]), np.array([[1.0, 0.0]])):
+        loss = SoftmaxCrossEntropyLoss(reduction="sum")
+        assert loss.forward(z, target) == 0.0
+        assert_allclose(loss.backward(), [[0.0, 0.0]])
