@@ -59,20 +59,21 @@ class Probe:
 
         ``v`` is a flat index (a partial derivative) or a unit direction.
         """
-        flat = self.theta.reshape(-1)  # a view: writing to it writes to θ
         if isinstance(v, (int, np.integer)):
-            i = int(v)
-            orig = flat[i].copy()
+            # Entry i in row-major order, addressed by its index tuple: θ may be
+            # column-major (Linear's W), where reshape(-1) would be a copy.
+            i = np.unravel_index(int(v), self.theta.shape)
+            orig = self.theta[i].copy()
             h = step_size(orig, self.dtype) / shrink
             # A step the dtype can represent exactly: h = fl(θ_i + h) − θ_i.
             h = float(self.dtype.type(orig + h)) - float(orig)
 
             def phi(s: float) -> Array:
-                flat[i] = orig + s
+                self.theta[i] = orig + s
                 try:
                     return self._output()
                 finally:
-                    flat[i] = orig
+                    self.theta[i] = orig
 
             return phi, h
         saved = self.theta.copy()

@@ -138,7 +138,8 @@ def has_fast_path(layer: Layer) -> bool:
     through them, and so is an object whose ``forward`` or ``backward`` was
     replaced on the instance: Sequential never bypasses a user's own code.
     """
-    if "forward" in vars(layer) or "backward" in vars(layer):  # patched on this object
+    patched = layer.__dict__
+    if "forward" in patched or "backward" in patched:  # replaced on this object
         return False
     cls = type(layer)
     fast = _FAST_PATH.get(cls)

@@ -28,7 +28,9 @@ class Parameter:
     ----------
     value : ndarray
         The current value. Assigning a new array copies it in place, so the
-        shape and dtype never change under an optimizer's feet.
+        shape and dtype never change under an optimizer's feet: ``value`` and
+        ``grad`` are the same two array objects for the Parameter's whole life,
+        and an optimizer may keep them.
     grad : ndarray
         ``∂L/∂value`` from the last ``backward``, same shape and dtype.
     """

@@ -120,9 +120,9 @@ class Sequential(Layer):
         result: Array = g  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), down to ∇_x L
         return result
 
-    def _fast_paths(self) -> tuple[bool, ...]:
+    def _fast_paths(self) -> list[bool]:
         """``has_fast_path`` of each layer, asked every call: a method may be patched."""
-        return tuple([has_fast_path(layer) for layer in self.layers])
+        return [has_fast_path(layer) for layer in self.layers]
 
     def _checked_grad_out(self, grad_out: npt.ArrayLike) -> Array:
         if self._y is None:

@@ -82,9 +82,13 @@ class Loss:
         n = y.shape[0] if y.ndim == 2 else 1
         return 1.0 / n if self.reduction == "mean" else 1.0
 
-    def _finish(self, per_sample_total: float, grad: Array) -> float:
-        """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf."""
-        if not (math.isfinite(per_sample_total) and all_finite(grad)):
+    def _finish(self, per_sample_total: float, grad: Array, grad_finite: bool = False) -> float:
+        """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf.
+
+        ``grad_finite=True``: the caller has proved ``grad`` finite whenever the
+        loss is, so only the loss is tested.
+        """
+        if not (math.isfinite(per_sample_total) and (grad_finite or all_finite(grad))):
             self._grad = None
             raise NonFiniteError(
                 f"{self!r}: the loss is {per_sample_total} (or its gradient is not finite); "

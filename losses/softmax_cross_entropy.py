@@ -53,7 +53,8 @@ class SoftmaxCrossEntropyLoss(Loss):
         loss = -scale * float(np.sum(T_log_p))  # L_CE = −Σ_i Σ_k T_ik log p_ik
         p = exp_shifted / sum_exp
         grad = scale * (p - T)  # ∇_z L = p − T
-        return self._finish(loss, grad)
+        # p ∈ [0, 1] and T is checked finite: no need to scan the gradient.
+        return self._finish(loss, grad, grad_finite=True)
 
     def _forward_labels(self, z: Array, labels: npt.NDArray[np.integer[Any]]) -> float:
         """The same for integer labels, without building ``T``: ``T_ik = 1`` iff ``k = t_i``."""
@@ -64,7 +65,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         if len(t) and np.maximum.reduce(t) >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
         flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
-        scale = self._scale(z)
+        scale = 1.0 / len(t) if self.reduction == "mean" else 1.0
         with np.errstate(over="ignore"):  # a spread past the float range gives −inf
             shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
@@ -73,7 +74,8 @@ class SoftmaxCrossEntropyLoss(Loss):
         loss = -scale * float(np.add.reduce(shifted.take(flat) - np.log(sum_exp[:, 0])))
         grad = np.multiply(p, scale / sum_exp, out=p)  # p / N  (mean) or p  (sum)
         grad.reshape(-1)[flat] -= scale  # ∇_z L = p − T
-        return self._finish(loss, grad.reshape(z.shape))
+        # p ∈ [0, 1] (its row sum is at least e⁰ = 1): no need to scan the gradient.
+        return self._finish(loss, grad.reshape(z.shape), grad_finite=True)
 
     def _flat_index(self, t: npt.NDArray[np.unsignedinteger[Any]], K: int) -> npt.NDArray[Any]:
         """``i K + t_i``: label ``t_i``'s place in row ``i`` of ``Z`` flattened.

@@ -74,17 +74,24 @@ class SGD(Optimizer):
                 "correction to momentum); set momentum, e.g. momentum=0.9"
             )
         self.nesterov = bool(nesterov)
+        # A Parameter's value and grad arrays live as long as it does (assigning
+        # to them copies in place), so each step reuses them as they are, with
+        # one buffer per parameter for η g: no step looks them up or allocates.
+        self._arrays = [(p.value, p.grad, np.empty_like(p.value)) for p in self.params]
         # One velocity buffer v per parameter, created on the first step.
         self._velocity: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
-        self._buffers: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
-        lr, decay, mu, buffers = self.lr, self.weight_decay, self.momentum, self._buffers
-        for i, p in enumerate(self.params):
-            g = p.grad
+        lr, decay, mu = self.lr, self.weight_decay, self.momentum
+        if not (decay or mu):  # plain SGD, the common case: one line per parameter
+            for w, g, lr_g in self._arrays:
+                w -= np.multiply(g, lr, out=lr_g)  # w ← w − η ∇_w L
+            return
+        for i, (w, grad, lr_g) in enumerate(self._arrays):
+            g = grad
             if decay:
-                g = g + decay * p.value  # g ← ∇_w L + λ w
+                g = g + decay * w  # g ← ∇_w L + λ w
             if mu:
                 v = self._velocity[i]
                 if v is None:
@@ -93,20 +100,7 @@ class SGD(Optimizer):
                     v *= mu  # v ← μ v + g
                     v += g
                 g = g + mu * v if self.nesterov else v  # Nesterov: g + μ v
-            # w ← w − η g, in place (the array stays the same object); η g goes
-            # into a buffer kept per parameter, so no step allocates memory.
-            buf = buffers[i]
-            if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
-                buf = self._step_buffer(i, g)
-            w = p.value
-            w -= np.multiply(g, lr, out=buf)
-
-    def _step_buffer(
-        self, i: int, g: npt.NDArray[np.floating[Any]]
-    ) -> npt.NDArray[np.floating[Any]]:
-        """A new buffer for ``η g`` of parameter ``i``, kept for the next steps."""
-        buf = self._buffers[i] = np.empty_like(g)
-        return buf
+            w -= np.multiply(g, lr, out=lr_g)  # w ← w − η g, in place
 
     def __repr__(self) -> str:
         extras = "".join(

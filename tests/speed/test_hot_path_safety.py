@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -177,3 +177,55 @@ def test_huge_finite_values_are_not_mistaken_for_infinite() -> None:
         x[0, 0] = np.inf
         with pytest.raises(NonFiniteError):
             net.forward(x)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_finite_check_sees_every_element_in_either_memory_order(
+    order: Literal["C", "F"], bad: float
+) -> None:
+    """The one-dot-product check must see each entry once, whatever the layout."""
+    from layers._checks import all_finite
+
+    for size in (1, 7, 320, 5000):
+        a = np.ones((size, 3), np.float32, order=order)
+        assert all_finite(a)
+        for i in {0, size // 2, size - 1}:
+            for j in range(3):
+                a[i, j] = bad
+                assert not all_finite(a)
+                assert not all_finite(a[::-1])  # a view with negative strides
+                a[i, j] = 1.0
+
+
+def test_column_major_weights_behave_like_any_array() -> None:
+    """W is stored column-major for speed; setting, indexing and the update all still land."""
+    layer = Linear(4, 3, rng=0, dtype=np.float32)
+    W = layer.W.value
+    assert W.shape == (3, 4) and W.T.flags.c_contiguous  # Wᵀ row-major: the fast X Wᵀ
+    new = np.arange(12, dtype=np.float32).reshape(3, 4)  # a row-major array
+    layer.W.value = new  # copied in place: same object, same layout
+    assert layer.W.value is W and W.T.flags.c_contiguous
+    np.testing.assert_array_equal(W, new)
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_array_equal(layer.forward(x), x @ new.T + layer.b.value)  # type: ignore[union-attr]
+    opt = SGD(layer.parameters(), lr=0.5)
+    layer.backward(np.ones((2, 3), np.float32))
+    opt.step()  # ∇_W L = Gᵀ X = 2 everywhere
+    np.testing.assert_array_equal(W, new - 1.0)
+    W[1, 2] += 10.0  # an index write is seen by the next forward
+    assert layer.forward(x)[0, 1] == pytest.approx((new - 1.0)[1].sum() + 10.0 + layer.b.value[1])  # type: ignore[union-attr]
+
+
+def test_sgd_updates_the_arrays_a_parameter_keeps_after_assignment() -> None:
+    """SGD holds each Parameter's arrays; assigning value or grad must copy into them."""
+    net = make_net()
+    opt = SGD(net.parameters(), lr=0.1)
+    W = net[0].W  # type: ignore[attr-defined]
+    W.value = np.zeros((5, 6), np.float32)
+    W.grad = np.ones((5, 6), np.float32)
+    opt.step()
+    np.testing.assert_allclose(W.value, -0.1, rtol=1e-6)
+    W.grad = None  # PyTorch's habit: zeros
+    opt.step()
+    np.testing.assert_allclose(W.value, -0.1, rtol=1e-6)
