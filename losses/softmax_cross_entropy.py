@@ -82,10 +82,13 @@ class SoftmaxCrossEntropyLoss(Loss):
 
         One plain index (``take``, ``[flat]``) is about twice as fast as the
         pair ``[rows, t]``. ``t`` is unsigned, the row starts too: no float.
+        The sum is then read as int64 (same bits, every value is below
+        ``N K``), because NumPy indexes with its native int64 about 2.5x faster
+        than with uint64.
         """
         key = (len(t), K)
         if getattr(self, "_starts_for", None) != key:  # kept for the next batch of this shape
             self._starts_for = key
             self._starts = np.arange(len(t), dtype=np.uint64) * np.uint64(K)
-        flat: npt.NDArray[Any] = np.add(self._starts, t)
+        flat: npt.NDArray[Any] = np.add(self._starts, t).view(np.int64)
         return flat

@@ -129,9 +129,19 @@ def test_integer_labels_and_one_hot_targets_give_the_same_loss_and_gradient() ->
 def test_sigmoid_is_exact_at_the_extremes_and_silent() -> None:
     z = np.array([-1000.0, -745.0, -100.0, -30.0, 0.0, 30.0, 1000.0])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the expected overflow of e^{-z} must stay silent
+        warnings.simplefilter("error")  # no overflow, no warning, at either end
         h = Sigmoid().forward(z)
-    expected = [0.0, 0.0, np.exp(-100.0), 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0]
+    # σ(−745) = e^{−745}/(1 + e^{−745}) ≈ 2.8e−324 rounds to the smallest subnormal,
+    # 4.9e−324, which is what np.exp(−745.0) gives; σ(−1000) rounds to 0.
+    expected = [
+        0.0,
+        np.exp(-745.0),
+        np.exp(-100.0),
+        1 / (1 + np.exp(30.0)),
+        0.5,
+        1 / (1 + np.exp(-30.0)),
+        1.0,
+    ]
     np.testing.assert_allclose(h, expected, rtol=1e-15, atol=0)
     h32 = Sigmoid().forward(z.astype(np.float32))
     assert h32.dtype == np.float32
