@@ -32,7 +32,9 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 from runners import (  # noqa: E402  (needs the path above)
     RUNNERS,
     ChainruleRunner,
+    NumpyRunner,
     Problem,
+    Runner,
     TorchRunner,
     Workload,
     make_problem,
@@ -64,11 +66,11 @@ def blas_info() -> list[dict[str, Any]]:
     return [{k: d.get(k) for k in keep} for d in threadpool_info()]
 
 
-def check_same_weights(w: Workload) -> float:
-    """One epoch of chainrule and PyTorch from the same start; largest relative difference."""
+def check_same_weights(w: Workload, runner: type[Runner] = ChainruleRunner) -> float:
+    """One epoch of ``runner`` and PyTorch from the same start; largest relative difference."""
     small = dataclasses.replace(w, n_samples=min(w.n_samples, 64 * w.batch))
     p = make_problem(small)
-    ours, theirs = ChainruleRunner(p, w.batch), TorchRunner(p, w.batch)
+    ours, theirs = runner(p, w.batch), TorchRunner(p, w.batch)
     ours.epoch()
     theirs.epoch()
     worst = 0.0
@@ -181,6 +183,10 @@ def main() -> None:
         with threadpool_limits(n):
             torch.set_num_threads(n)
             diff = check_same_weights(w)
+            if "numpy" in args.runners:  # the hand-written loop must do the same work
+                diff_numpy = check_same_weights(w, NumpyRunner)
+                if not diff_numpy < 1e-4:
+                    raise SystemExit(f"{key}: the numpy runner's weights differ by {diff_numpy}")
             res = time_epochs(w, make_problem(w), args.runners, args.repeats, args.pause)
         entry: dict[str, Any] = {"threads": n, "max_rel_weight_diff_vs_torch": diff, "rates": res}
         c = res.get("chainrule", {}).get("median")

@@ -229,3 +229,17 @@ def test_sgd_updates_the_arrays_a_parameter_keeps_after_assignment() -> None:
     W.grad = None  # PyTorch's habit: zeros
     opt.step()
     np.testing.assert_allclose(W.value, -0.1, rtol=1e-6)
+
+
+def test_sgd_sees_a_parameter_added_to_its_list_later() -> None:
+    """PyTorch users add parameters to an optimizer; the kept arrays must follow."""
+    first, second = Linear(2, 2, rng=0), Linear(2, 2, rng=1)
+    opt = SGD(first.parameters(), lr=1.0, momentum=0.5)
+    first.W.grad = np.ones((2, 2))
+    opt.step()
+    opt.params.append(second.W)
+    second.W.grad = np.ones((2, 2))
+    before_first, before_second = first.W.value.copy(), second.W.value.copy()
+    opt.step()
+    np.testing.assert_allclose(second.W.value, before_second - 1.0)  # v ← g on its first step
+    np.testing.assert_allclose(first.W.value, before_first - 1.5)  # v ← 0.5 v + g, kept
