@@ -215,6 +215,10 @@ class NumpyRunner:
         self.ones = np.ones(batch, f)
         self.starts = np.arange(batch) * K
         self.X, self.t, self.batch, self.lr = p.X, p.t, batch, p.lr
+        if len(p.X) % batch:  # the buffers above fit whole batches only
+            raise ValueError(
+                f"NumpyRunner: {len(p.X)} samples are not a whole number of batches of {batch}"
+            )
 
     def epoch(self) -> None:
         W1, b1, W2, b2, Z, E, Y, dH = (
@@ -224,14 +228,14 @@ class NumpyRunner:
         params, grads, steps, lr = (W1, b1, W2, b2), self.grads, self.steps, self.lr
         ones, starts, X, t, b = self.ones, self.starts, self.X, self.t, self.batch
         mm, Yf, scale = np.matmul, Y.reshape(-1), 1.0 / b
-        for i in range(0, len(X) - b + 1, b):
+        for i in range(0, len(X), b):
             x = X[i : i + b]
             mm(x, W1.T, out=E)  # z = X W1ᵀ + b1
             E += b1
-            np.minimum(E, 88.0, out=E)  # σ(z) = e^z / (1 + e^z)
-            np.exp(E, out=E)
-            np.add(E, 1.0, out=Z)
-            np.divide(E, Z, out=Z)  # Z now holds h = σ(z)
+            np.negative(E, out=E)  # σ(z) = 1 / (1 + e^{−z}), as chainrule computes it
+            np.exp(E, out=E)  # (no errstate: these nets never reach z < −88)
+            E += 1.0
+            np.divide(1.0, E, out=Z)  # Z now holds h = σ(z)
             mm(Z, W2.T, out=Y)  # logits = H W2ᵀ + b2
             Y += b2
             Y -= np.maximum.reduce(Y, axis=1, keepdims=True)  # z − m

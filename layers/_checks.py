@@ -37,7 +37,7 @@ def resolve_dtype(dtype: npt.DTypeLike, owner: str) -> np.dtype[Any]:
 def all_finite(a: npt.NDArray[Any]) -> bool:
     """True when ``a`` holds no NaN and no ±inf.
 
-    Fast path, one BLAS call with no temporary array: a NaN or an infinity
+    Fast path, one BLAS call (and no copy unless ``a`` is non-contiguous): a NaN or an infinity
     anywhere makes the sum of squares ``Σ a_i²`` NaN or inf, so a finite sum
     proves every element finite. An infinite sum may also come from huge
     finite values overflowing (``|a_i|`` past about 1e19 in float32); only then

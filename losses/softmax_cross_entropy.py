@@ -10,8 +10,6 @@ import numpy.typing as npt
 from losses.loss import Array, Loss
 from losses.targets import as_target_matrix
 
-UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
-
 
 class SoftmaxCrossEntropyLoss(Loss):
     r"""Cross-entropy of ``softmax(z)`` against targets, taking *logits* ``z``.
@@ -60,14 +58,19 @@ class SoftmaxCrossEntropyLoss(Loss):
         """The same for integer labels, without building ``T``: ``T_ik = 1`` iff ``k = t_i``."""
         K = z.shape[-1]
         Z = z.reshape(-1, K)  # a single sample is a batch of one
-        # Viewed as unsigned, a negative label becomes huge: one max() checks both ends.
-        t = labels.reshape(-1).view(UNSIGNED[labels.dtype.itemsize])
+        # Widened to 64 bits and viewed as unsigned, a negative label becomes at
+        # least 2⁶³: one max() checks both ends. (Unwidened, int8 −100 would be
+        # 156, a valid class once K > 156.)
+        wide = np.int64 if labels.dtype.kind == "i" else np.uint64
+        t = labels.reshape(-1).astype(wide, copy=False).view(np.uint64)
         if len(t) and np.maximum.reduce(t) >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
         flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
         scale = 1.0 / len(t) if self.reduction == "mean" else 1.0
         with np.errstate(over="ignore"):  # a spread past the float range gives −inf
-            shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # z − m
+            m = np.maximum.reduce(Z, axis=1, keepdims=True)  # m = max_k z_k, per row
+            # Row-major whatever z's layout: −T is written at flat places below.
+            shifted = np.subtract(Z, m, order="C")  # z − m
         p = np.exp(shifted)  # e^{z_k − m}; divided by its row sum below
         sum_exp = np.add.reduce(p, axis=1, keepdims=True)  # Σ_j e^{z_j − m}
         # L_CE = −Σ_i log p_{i,t_i} = −Σ_i (z_{i,t_i} − m_i − log Σ_j e^{z_ij − m_i})
@@ -77,7 +80,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         # p ∈ [0, 1] (its row sum is at least e⁰ = 1): no need to scan the gradient.
         return self._finish(loss, grad.reshape(z.shape), grad_finite=True)
 
-    def _flat_index(self, t: npt.NDArray[np.unsignedinteger[Any]], K: int) -> npt.NDArray[Any]:
+    def _flat_index(self, t: npt.NDArray[np.uint64], K: int) -> npt.NDArray[Any]:
         """``i K + t_i``: label ``t_i``'s place in row ``i`` of ``Z`` flattened.
 
         One plain index (``take``, ``[flat]``) is about twice as fast as the

@@ -30,7 +30,7 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Parameter "
                 f"(e.g. net.parameters()), got a single Parameter; wrap it in a list"
             )
-        self.params: list[Parameter] = []
+        checked: list[Parameter] = []
         for i, p in enumerate(params):
             if p is None:
                 continue
@@ -39,16 +39,20 @@ class Optimizer:
                     f"{type(self).__name__}: params[{i}] must be a Parameter, "
                     f"got {type(p).__name__}"
                 )
-            if any(p is q for q in self.params):
+            if any(p is q for q in checked):
                 raise HyperparameterError(
                     f"{type(self).__name__}: parameter {p.name!r} appears twice in params"
                 )
-            self.params.append(p)
-        if not self.params:
+            checked.append(p)
+        if not checked:
             raise HyperparameterError(
                 f"{type(self).__name__}: got an empty parameter list; "
                 f"pass net.parameters() of a net that has parameters"
             )
+
+        # A tuple: optimizers keep per-parameter state (buffers, velocities,
+        # moments) by position, so the list must not change under them.
+        self.params: tuple[Parameter, ...] = tuple(checked)
 
     def step(self) -> None:
         """Update every parameter from its ``grad``."""

@@ -74,27 +74,15 @@ class SGD(Optimizer):
                 "correction to momentum); set momentum, e.g. momentum=0.9"
             )
         self.nesterov = bool(nesterov)
-        self._velocity: list[npt.NDArray[np.floating[Any]] | None] = []
-        self._arrays_for: list[Parameter] = []
-        self._take_arrays()
-
-    def _take_arrays(self) -> None:
-        """Keep each parameter's value and grad arrays, and a buffer for η g.
-
-        A Parameter's two arrays live as long as it does (assigning to them
-        copies in place), so each step uses them as they are: no step looks
-        them up or allocates. Asked again if ``self.params`` is changed.
-        """
-        old = {id(p): v for p, v in zip(self._arrays_for, self._velocity, strict=True)}
-        self._arrays_for = list(self.params)
+        # A Parameter's value and grad arrays live as long as it does (assigning
+        # to them copies in place), so each step uses them as they are, with one
+        # buffer per parameter for η g: plain SGD neither looks up nor allocates.
         self._arrays = [(p.value, p.grad, np.empty_like(p.value)) for p in self.params]
         # One velocity buffer v per parameter, created on its first step.
-        self._velocity = [old.get(id(p)) for p in self.params]
+        self._velocity: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
-        if self._arrays_for != self.params:  # the list was edited: compared by identity
-            self._take_arrays()
         lr, decay, mu = self.lr, self.weight_decay, self.momentum
         if not (decay or mu):  # plain SGD, the common case: one line per parameter
             for w, g, lr_g in self._arrays:

@@ -231,15 +231,49 @@ def test_sgd_updates_the_arrays_a_parameter_keeps_after_assignment() -> None:
     np.testing.assert_allclose(W.value, -0.1, rtol=1e-6)
 
 
-def test_sgd_sees_a_parameter_added_to_its_list_later() -> None:
-    """PyTorch users add parameters to an optimizer; the kept arrays must follow."""
+def test_an_optimizers_parameter_list_cannot_change_under_its_state() -> None:
+    """SGD and Adam keep state per position: their params are a tuple, so no edit goes unseen."""
     first, second = Linear(2, 2, rng=0), Linear(2, 2, rng=1)
     opt = SGD(first.parameters(), lr=1.0, momentum=0.5)
-    first.W.grad = np.ones((2, 2))
-    opt.step()
-    opt.params.append(second.W)
-    second.W.grad = np.ones((2, 2))
-    before_first, before_second = first.W.value.copy(), second.W.value.copy()
-    opt.step()
-    np.testing.assert_allclose(second.W.value, before_second - 1.0)  # v ← g on its first step
-    np.testing.assert_allclose(first.W.value, before_first - 1.5)  # v ← 0.5 v + g, kept
+    assert isinstance(opt.params, tuple)
+    with pytest.raises(AttributeError):
+        opt.params.append(second.W)  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        opt.params[0] = second.W  # type: ignore[index]
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed view", "strided view"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_softmax_ce_gradient_does_not_depend_on_the_logits_memory_layout(
+    layout: str, reduction: str
+) -> None:
+    """The label path writes −T at flat places i K + t_i: that must not land in a copy."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, 4))
+    t = np.array([0, 1, 2, 3, 0])
+    reference = SoftmaxCrossEntropyLoss(reduction)
+    expected_loss = reference.forward(z, t)
+    expected_grad = reference.backward()
+    laid_out = {
+        "fortran": np.asfortranarray(z),
+        "transposed view": z.T.copy().T,
+        "strided view": np.repeat(z, 2, axis=1)[:, ::2],
+    }[layout]
+    np.testing.assert_array_equal(laid_out, z)
+    loss_fn = SoftmaxCrossEntropyLoss(reduction)
+    assert loss_fn.forward(laid_out, t) == pytest.approx(expected_loss, rel=1e-15)
+    np.testing.assert_allclose(loss_fn.backward(), expected_grad, rtol=1e-15, atol=1e-17)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "classes", "bad"),
+    [(np.int8, 200, -100), (np.int8, 300, -1), (np.int16, 40_000, -1), (np.int32, 3, -1)],
+)
+def test_negative_labels_of_narrow_integer_types_are_refused(
+    dtype: type[np.integer[Any]], classes: int, bad: int
+) -> None:
+    """A negative int8 label viewed as uint8 is 156: below 200 classes, it must still fail."""
+    z = np.zeros((3, classes))
+    labels = np.array([0, bad, 1], dtype=dtype)
+    with pytest.raises(LabelError, match="labels must lie in"):
+        SoftmaxCrossEntropyLoss().forward(z, labels)
