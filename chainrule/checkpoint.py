@@ -161,7 +161,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             if isinstance(layer, Linear):
                 for p in layer.parameters():
                     stored = members[f"layers.{i}.{p.name}"]
-                    if stored.dtype != p.dtype:
+                    if stored.dtype.newbyteorder("=") != p.dtype:  # either byte order
                         raise _refuse(where, f"layers.{i}.{p.name} has dtype {stored.dtype}")
                     p.value = stored
     except ChainruleError as exc:

@@ -21,6 +21,8 @@ from layers.errors import HyperparameterError
 def _float_input(layer: Any, x: npt.ArrayLike) -> npt.NDArray[Any]:
     """A float copy of ``x``: integers become the layer's dtype (float64 if it has none)."""
     arr = np.array(x, copy=True)
+    if not arr.dtype.isnative:  # the layers answer in the machine's byte order: compare so
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind != "f":
         arr = arr.astype(getattr(layer, "dtype", np.float64))
     return arr

@@ -58,19 +58,25 @@ def as_float_array(
 
     Integer and boolean input is converted to ``dtype`` (float64 when ``dtype``
     is None). Floating input is kept as it is when ``dtype`` is None; when
-    ``dtype`` is given, a floating input of another precision is refused with
-    a :class:`DtypeError` instead of being silently up- or down-cast.
+    ``dtype`` is given, a floating array of another precision is refused with
+    a :class:`DtypeError` instead of being silently up- or down-cast (a Python
+    list or number, which has no precision of its own, is converted).
+    Big-endian arrays are read in the machine's byte order, same values.
     """
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise ShapeError(f"{owner}: {what} must be array-like, got {type(x).__name__}") from exc
+    if not arr.dtype.isnative:  # big-endian data from a file: the same numbers, our byte order
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind in "biu":
         arr = arr.astype(dtype if dtype is not None else np.float64)
     elif arr.dtype.kind == "f":
         if arr.dtype not in FLOAT_DTYPES:
             arr = arr.astype(dtype if dtype is not None else np.float64)
         elif dtype is not None and arr.dtype != dtype:
+            if not isinstance(x, (np.ndarray, np.generic)):  # a list has no precision of its own
+                return arr.astype(dtype)
             raise DtypeError(
                 f"{owner}: expected {what} of dtype {dtype}, got {arr.dtype}; "
                 f"build the layer with dtype=np.{arr.dtype} or cast the {what} "

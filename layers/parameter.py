@@ -36,8 +36,8 @@ class Parameter:
     """
 
     def __init__(self, value: npt.ArrayLike, name: str = "param") -> None:
-        array = np.array(value, copy=True)
-        if array.dtype.kind != "f" or array.dtype not in (np.float32, np.float64):
+        array = _numbers(value, name, "value")
+        if array.dtype not in (np.float32, np.float64):  # integers, float16, ...
             array = array.astype(np.float64)
         self.name = name
         self._value: npt.NDArray[np.floating[Any]] = array
@@ -50,14 +50,12 @@ class Parameter:
 
     @value.setter
     def value(self, new: npt.ArrayLike) -> None:
-        array = np.asarray(new)
+        array = _numbers(new, self.name, "value")
         if array.shape != self._value.shape:
             raise ShapeError(
                 f"Parameter {self.name!r}: expected a value of shape "
                 f"{self._value.shape}, got {array.shape}"
             )
-        if array.dtype.kind not in "biuf":
-            raise DtypeError(f"Parameter {self.name!r}: expected numbers, got dtype {array.dtype}")
         self._value[...] = array
 
     @property
@@ -72,7 +70,7 @@ class Parameter:
         if new is None:
             self._grad.fill(0)
             return
-        array = np.asarray(new)
+        array = _numbers(new, self.name, "gradient")
         if array.shape != self._grad.shape:
             transposed = array.ndim == 2 and array.shape == self._grad.shape[::-1]
             raise ShapeError(
@@ -84,8 +82,6 @@ class Parameter:
                     else ""
                 )
             )
-        if array.dtype.kind not in "biuf":
-            raise DtypeError(f"Parameter {self.name!r}: expected numbers, got dtype {array.dtype}")
         self._grad[...] = array
 
     @property
@@ -104,3 +100,22 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _numbers(x: npt.ArrayLike, name: str, what: str) -> npt.NDArray[Any]:
+    """``x`` as a new array of real numbers in the machine's byte order, or our error.
+
+    A copy, so that a Parameter never shares memory with the caller's array.
+    """
+    try:
+        array = np.array(x, copy=True)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, ...
+        raise ShapeError(
+            f"Parameter {name!r}: expected a {what} of numbers with a regular shape, "
+            f"got {type(x).__name__} ({exc})"
+        ) from exc
+    if array.dtype.kind not in "biuf":  # complex, strings, objects: refused, not truncated
+        raise DtypeError(f"Parameter {name!r}: expected real numbers, got dtype {array.dtype}")
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from losses.loss import Array, Loss
-from losses.targets import as_target_matrix
+from losses.targets import as_target_array, as_target_matrix
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -36,7 +36,7 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
         z = self._predictions(y)
-        labels = np.asarray(t)
+        labels = as_target_array(t, self)
         if labels.dtype.kind in "iu" and labels.dtype.isnative and labels.shape == z.shape[:-1]:
             return self._forward_labels(z, labels)
         T = as_target_matrix(t, z, repr(self))

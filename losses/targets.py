@@ -17,6 +17,17 @@ from layers.errors import LabelError
 Array = npt.NDArray[np.floating[Any]]
 
 
+def as_target_array(t: npt.ArrayLike, owner: object) -> npt.NDArray[Any]:
+    """``t`` as an ndarray, or a :class:`LabelError` (ragged lists, objects) that says so."""
+    try:
+        return np.asarray(t)
+    except (TypeError, ValueError) as exc:
+        raise LabelError(
+            f"{owner}: targets t must be integer labels or rows of numbers with a regular "
+            f"shape, got {type(t).__name__} ({exc})"
+        ) from exc
+
+
 def as_target_matrix(t: npt.ArrayLike, y: Array, owner: str) -> Array:
     """Return ``T`` with ``y``'s shape and dtype from labels or one-hot targets.
 
@@ -32,7 +43,7 @@ def as_target_matrix(t: npt.ArrayLike, y: Array, owner: str) -> Array:
     owner : str
         Who asks, for the error message.
     """
-    t_arr = np.asarray(t)
+    t_arr = as_target_array(t, owner)
     k = y.shape[-1]
     if t_arr.shape == y.shape[:-1]:  # integer labels, one per sample
         if t_arr.dtype.kind not in "iu":
