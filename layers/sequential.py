@@ -45,7 +45,10 @@ class Sequential(Layer):
     input_grad : bool, default True
         Set it to False when nobody needs ``∇_x L`` (a training loop never
         does): ``backward`` then skips the first layer's ``G W`` product and
-        returns an empty array; every parameter's ``grad`` is the same.
+        returns an empty array; every parameter's ``grad`` is the same. A
+        Sequential nested in another one follows its container instead: below
+        position 0 its ``∇_x L`` is always computed, since the layers before
+        it need it.
 
     Notes
     -----
@@ -114,6 +117,11 @@ class Sequential(Layer):
                     if g is None:  # the first layer skipped ∇_x L, as asked
                         return np.empty(0, g_dtype)
                 else:
+                    if i > 0 and isinstance(layer, Sequential) and not layer.input_grad:
+                        raise HyperparameterError(
+                            f"{layer!r} has input_grad = False, but the layers before it "
+                            f"need its ∇_x L; only a first layer may skip it"
+                        )
                     g = layer.backward(g)  # with the layer's own checks
             except ChainruleError as exc:
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
@@ -146,7 +154,9 @@ class Sequential(Layer):
         return self.forward(x)  # a nested Sequential checks its (small) output once more
 
     def _backward_trusted(self, g: Array, scratch: bool, input_grad: bool) -> Array | None:
-        saved, self.input_grad = self.input_grad, input_grad and self.input_grad
+        # Nested, it is the container that knows whether ∇_x L is needed: below
+        # position 0 always, whatever this Sequential's own flag says.
+        saved, self.input_grad = self.input_grad, input_grad
         try:
             return self.backward(g)
         finally:

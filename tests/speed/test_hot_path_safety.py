@@ -25,7 +25,7 @@ from layers import (
     ShapeError,
     Sigmoid,
 )
-from layers.errors import LabelError
+from layers.errors import HyperparameterError, LabelError
 from losses import SoftmaxCrossEntropyLoss
 from optim import SGD
 
@@ -277,3 +277,36 @@ def test_negative_labels_of_narrow_integer_types_are_refused(
     labels = np.array([0, bad, 1], dtype=dtype)
     with pytest.raises(LabelError, match="labels must lie in"):
         SoftmaxCrossEntropyLoss().forward(z, labels)
+
+
+def test_input_grad_false_on_a_nested_sequential_is_decided_by_its_container() -> None:
+    """Below position 0 the layers before need ∇_x L: it is computed, or a clear error says so."""
+
+    def build(inner_flag: bool) -> Sequential:
+        inner = Sequential(Linear(3, 4, rng=0), Sigmoid())
+        inner.input_grad = inner_flag
+        return Sequential(Linear(2, 3, rng=1), inner, Linear(4, 2, rng=2))
+
+    x, g = np.ones((5, 2)), np.ones((5, 2))
+    expected = build(True)
+    expected.forward(x)
+    grad_x = expected.backward(g)
+    net = build(False)
+    net.forward(x)
+    np.testing.assert_array_equal(net.backward(g), grad_x)
+    for a, b in zip(net.parameters(), expected.parameters(), strict=True):
+        np.testing.assert_array_equal(a.grad, b.grad)
+
+    class Doubling(Layer):  # a user's layer: no fast path, so Sequential calls backward
+        def forward(self, x: Any) -> Any:
+            return 2 * np.asarray(x)
+
+        def backward(self, grad_out: Any) -> Any:
+            return 2 * np.asarray(grad_out)
+
+    inner = Sequential(Linear(3, 4, rng=0))
+    inner.input_grad = False
+    mixed = Sequential(Linear(2, 3, rng=1), inner, Doubling())
+    mixed.forward(x)
+    with pytest.raises(HyperparameterError, match="only a first layer may skip it"):
+        mixed.backward(np.ones((5, 4)))
