@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gradcheck.arrays import own_copy
 from gradcheck.compare import KINK_MODES
 from gradcheck.crash import crash_finding
 from gradcheck.errors import GradcheckError, NondifferentiableError
@@ -20,9 +21,7 @@ from layers.errors import HyperparameterError
 
 def _float_input(layer: Any, x: npt.ArrayLike) -> npt.NDArray[Any]:
     """A float copy of ``x``: integers become the layer's dtype (float64 if it has none)."""
-    arr = np.array(x, copy=True)
-    if not arr.dtype.isnative:  # the layers answer in the machine's byte order: compare so
-        arr = arr.astype(arr.dtype.newbyteorder("="))
+    arr = own_copy(x)
     if arr.dtype.kind != "f":
         arr = arr.astype(getattr(layer, "dtype", np.float64))
     return arr

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gradcheck import contract
+from gradcheck.arrays import own_copy
 from gradcheck.compare import KINK_MODES, compare_tensor
 from gradcheck.crash import crash_finding
 from gradcheck.errors import GradcheckError, NondifferentiableError
@@ -132,8 +133,7 @@ def check_loss(
     if kinks not in KINK_MODES:
         raise HyperparameterError(f"check_loss: kinks must be one of {KINK_MODES}, got {kinks!r}")
     rng = np.random.default_rng(seed)
-    y_arr = np.array(y, copy=True)
-    y_arr = y_arr if y_arr.dtype.isnative else y_arr.astype(y_arr.dtype.newbyteorder("="))
+    y_arr = own_copy(y)
     y_arr = y_arr if y_arr.dtype.kind == "f" else y_arr.astype(np.float64)
     t_arr = np.array(t, copy=True)
     tol = resolve(y_arr.dtype, rtol, atol)

@@ -51,6 +51,14 @@ def all_finite(a: npt.NDArray[Any]) -> bool:
     return bool(np.isfinite(a).all())
 
 
+def in_native_byte_order(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``a`` itself, or a copy in the machine's byte order (big-endian data from a file).
+
+    The same numbers either way; only then do dtype comparisons mean what they say.
+    """
+    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+
+
 def as_float_array(
     x: Any, owner: object, what: str = "input", dtype: np.dtype[Any] | None = None
 ) -> FloatArray:
@@ -67,8 +75,7 @@ def as_float_array(
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise ShapeError(f"{owner}: {what} must be array-like, got {type(x).__name__}") from exc
-    if not arr.dtype.isnative:  # big-endian data from a file: the same numbers, our byte order
-        arr = arr.astype(arr.dtype.newbyteorder("="))
+    arr = in_native_byte_order(arr)
     if arr.dtype.kind in "biu":
         arr = arr.astype(dtype if dtype is not None else np.float64)
     elif arr.dtype.kind == "f":

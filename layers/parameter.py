@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from layers._checks import in_native_byte_order
 from layers.errors import DtypeError, ShapeError
 
 
@@ -36,7 +37,7 @@ class Parameter:
     """
 
     def __init__(self, value: npt.ArrayLike, name: str = "param") -> None:
-        array = _numbers(value, name, "value")
+        array = _numbers(value, name, "value", copy=True)  # never shares the caller's memory
         if array.dtype not in (np.float32, np.float64):  # integers, float16, ...
             array = array.astype(np.float64)
         self.name = name
@@ -102,13 +103,14 @@ class Parameter:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
 
-def _numbers(x: npt.ArrayLike, name: str, what: str) -> npt.NDArray[Any]:
-    """``x`` as a new array of real numbers in the machine's byte order, or our error.
+def _numbers(x: npt.ArrayLike, name: str, what: str, copy: bool = False) -> npt.NDArray[Any]:
+    """``x`` as an array of real numbers in the machine's byte order, or our error.
 
-    A copy, so that a Parameter never shares memory with the caller's array.
+    ``copy=True`` always makes a new array; otherwise ``x`` may be returned
+    as it is (the setters copy it into place anyway).
     """
     try:
-        array = np.array(x, copy=True)
+        array = np.array(x, copy=True) if copy else np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested lists, ...
         raise ShapeError(
             f"Parameter {name!r}: expected a {what} of numbers with a regular shape, "
@@ -116,6 +118,4 @@ def _numbers(x: npt.ArrayLike, name: str, what: str) -> npt.NDArray[Any]:
         ) from exc
     if array.dtype.kind not in "biuf":  # complex, strings, objects: refused, not truncated
         raise DtypeError(f"Parameter {name!r}: expected real numbers, got dtype {array.dtype}")
-    if not array.dtype.isnative:
-        array = array.astype(array.dtype.newbyteorder("="))
-    return array
+    return in_native_byte_order(array)

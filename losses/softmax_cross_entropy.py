@@ -66,7 +66,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         if len(t) and np.maximum.reduce(t) >= K:
             as_target_matrix(labels, z, repr(self))  # raises the LabelError that says which
         flat = self._flat_index(t, K)  # where T_ik = 1 in Z flattened: i K + t_i
-        scale = 1.0 / len(t) if self.reduction == "mean" else 1.0
+        scale = self._scale(z)
         with np.errstate(over="ignore"):  # a spread past the float range gives −inf
             m = np.maximum.reduce(Z, axis=1, keepdims=True)  # m = max_k z_k, per row
             # Row-major whatever z's layout: −T is written at flat places below.
