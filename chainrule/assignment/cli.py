@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.assignment.errors import AssignmentError
-from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
-from chainrule.assignment.results import failure, write
+from chainrule.assignment.grade import DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, grade
+from chainrule.assignment.results import clean_text, failure, write
 
 
 def _positive(text: str) -> float:
@@ -30,6 +30,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"seconds per test (default {DEFAULT_TIMEOUT:g}; @points(timeout=) overrides)",
     )  # fmt: skip
     parser.add_argument("--jobs", type=int, default=None, help="tests run side by side")
+    parser.add_argument(
+        "--total-timeout", type=_positive, default=DEFAULT_TOTAL_TIMEOUT,
+        help=f"seconds for the whole grading (default {DEFAULT_TOTAL_TIMEOUT:g}); tests not "
+        "started by then fail as 'not run', and results.json is still written",
+    )  # fmt: skip
 
 
 def _run_make(args: argparse.Namespace) -> int:
@@ -59,37 +64,66 @@ def _run_make(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_grade(args: argparse.Namespace) -> int:
+def _grade_into(
+    results_path: Path, submission: Path, tests: Path, starter: Path | None,
+    reference: Path | None, args: argparse.Namespace, private: list[Path],
+) -> dict[str, Any] | None:  # fmt: skip
+    """Grade and write ``results_path``; on any failure write a failing result saying why."""
     start = time.perf_counter()
+    results_path.unlink(missing_ok=True)  # nothing planted there survives a grading
+    try:
+        results = grade(
+            submission, tests, starter=starter, reference=reference, timeout=args.timeout,
+            total_timeout=args.total_timeout, jobs=args.jobs, only=getattr(args, "only", ()),
+            private=[results_path.parent, *private],
+        )  # fmt: skip
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, AssignmentError) else f"{type(exc).__name__}: {exc}"
+        write(failure(f"The autograder could not finish: {clean_text(why)}; tell the course "
+                      f"staff.", time.perf_counter() - start), results_path)  # fmt: skip
+        print(f"error: {why}", file=sys.stderr)
+        return None
+    write(results, results_path)
+    return results
+
+
+def _run_grade(args: argparse.Namespace) -> int:
     tests = Path(args.tests)
     starter = args.starter
     if starter is None and (tests.parent / "starter").is_dir():
         starter = tests.parent / "starter"  # the autograder layout make writes
-    results_path = Path(args.results)
-    try:
-        results = grade(
-            Path(args.submission), tests, starter=starter, timeout=args.timeout,
-            jobs=args.jobs, only=args.only,
-        )  # fmt: skip
-    except AssignmentError as exc:
-        write(failure(f"The autograder could not run: {exc}", time.perf_counter() - start),
-              results_path)  # fmt: skip
-        print(f"error: {exc}", file=sys.stderr)
+    results = _grade_into(Path(args.results), Path(args.submission), tests, starter,
+                          args.reference, args, [])  # fmt: skip
+    if results is None:
         return 2
-    write(results, results_path)
     if not args.quiet:
         _print_summary(results)
     return 0
+
+
+def _run_gradescope(args: argparse.Namespace) -> int:
+    """Gradescope's layout, every path from ``$AUTOGRADER_ROOT`` (none on the command line)."""
+    import os
+
+    root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    source = root / "source"
+    solution = source / "solution"
+    results = _grade_into(
+        root / "results" / "results.json", root / "submission", source / "tests",
+        source / "starter", solution if solution.is_dir() else None, args, [source],
+    )  # fmt: skip
+    return 0 if results is not None else 2
 
 
 def _print_summary(results: dict[str, Any]) -> None:
     for test in results["tests"]:
         mark = "PASS" if test["status"] == "passed" else "FAIL"
         hidden = " (hidden)" if test["visibility"] != "visible" else ""
-        print(f"{mark} {test['score']:g}/{test['max_score']:g}  {test['name']}{hidden}")
+        print(f"{mark} {test['score']:g}/{test['max_score']:g}  {clean_text(test['name'])}{hidden}")
         if test["status"] == "failed":
-            print("    " + test["output"].replace("\n", "\n    "))
-    print(results["output"])
+            print("    " + clean_text(test["output"]).replace("\n", "\n    "))
+    print(clean_text(results["output"]))
+    print(f"Total (hidden tests included): {results['score']:g}")
 
 
 _DESCRIPTION = (
@@ -109,7 +143,7 @@ def register(subparsers: Any) -> None:
 
 
 def _add_commands(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="assignment_command", metavar="{make,grade}")
+    commands = parser.add_subparsers(dest="assignment_command", metavar="{make,grade,gradescope}")
     commands.required = True
 
     make = commands.add_parser(
@@ -148,12 +182,27 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         help="starter files: what a submission must hold (default: DIR/../starter if any)",
     )  # fmt: skip
     grade_p.add_argument(
+        "--reference", type=Path, default=None,
+        help="code whose forward passes gradcheck differentiates (default: DIR/../solution, "
+        "else the starter)",
+    )  # fmt: skip
+    grade_p.add_argument(
         "--only", action="append", default=[], metavar="PATTERN",
         help="grade only tests matching file::function glob (repeatable)",
     )  # fmt: skip
     grade_p.add_argument("--quiet", action="store_true", help="print nothing on success")
     _common(grade_p)
     grade_p.set_defaults(func=_run_grade)
+
+    gs = commands.add_parser(
+        "gradescope",
+        help="grade in Gradescope's layout ($AUTOGRADER_ROOT, default /autograder)",
+        description="What run_autograder calls: grade $AUTOGRADER_ROOT/submission with the "
+        "tests, starter and solution in $AUTOGRADER_ROOT/source, into "
+        "$AUTOGRADER_ROOT/results/results.json. No path is on the command line.",
+    )
+    _common(gs)
+    gs.set_defaults(func=_run_gradescope)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,9 +8,13 @@ the instructor tested), and honour two environment variables so the same
 scripts run anywhere: ``AUTOGRADER_ROOT`` (instead of ``/autograder``) and
 ``AUTOGRADER_PYTHON`` (an interpreter that already has chainrule).
 
-The zip holds the tests (hidden ones too: Gradescope never shows the source)
-and the starter files, but not the solutions: a submission runs in the same
-container and could read them.
+The zip holds the tests (hidden ones too: Gradescope never shows the
+source), the starter files and the solution, which gradcheck's numeric
+derivatives run on. The student's code runs as another user in a sandbox
+that sees none of them (see ``docs/assignments.md``, "Threat model").
+``run_autograder`` deletes any ``results.json`` before grading, passes no
+path on a command line, and writes a failing result if the grader does not
+finish normally.
 """
 
 from __future__ import annotations
@@ -47,13 +51,15 @@ ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
+rm -f "$RESULTS"  # a results.json planted before grading never counts
+chmod go-rwx "$ROOT/source" "$ROOT/results" 2>/dev/null || true
 cd "$ROOT/source"
-"$PY" -m chainrule.assignment grade "$ROOT/submission" \\
-    --tests "$ROOT/source/tests" --starter "$ROOT/source/starter" \\
-    --results "$RESULTS" --timeout {timeout:g}
-if [ ! -s "$RESULTS" ]; then
+"$PY" -m chainrule.assignment gradescope --timeout {timeout:g}
+status=$?
+if [ "$status" -ne 0 ] || [ ! -s "$RESULTS" ]; then
     printf '{{"score": 0, "execution_time": 0, "tests": [], "output": "%s"}}\\n' \\
-        "The autograder failed before grading; tell the course staff." > "$RESULTS"
+        "The autograder did not finish normally (exit status $status); tell the course staff." \\
+        > "$RESULTS"
 fi
 """
 

@@ -139,6 +139,7 @@ def make(
         zip_dir = auto / "gradescope"
         shutil.copytree(tests, zip_dir / "tests", ignore=_SKIP)
         shutil.copytree(starter, zip_dir / "starter")
+        shutil.copytree(auto / "solution", zip_dir / "solution")  # gradcheck's reference
         wheel_name = None
         if not no_wheel:
             (zip_dir / "wheels").mkdir(parents=True)

@@ -27,7 +27,9 @@ from chainrule.assignment.errors import AssignmentError
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def points(value: float, *, hidden: bool = False, timeout: float | None = None) -> Callable[[F], F]:
+def points(
+    value: float, *, hidden: bool = False, timeout: float | None = None, feedback: str | None = None
+) -> Callable[[F], F]:
     """Mark a test as worth ``value`` points.
 
     Parameters
@@ -39,11 +41,17 @@ def points(value: float, *, hidden: bool = False, timeout: float | None = None) 
         Gradescope only after the grades are published.
     timeout : float, optional
         Seconds this test may run (default: the grader's ``--timeout``).
+    feedback : {"hints", "full", "minimal"}, optional
+        How much a failed gradient check tells the student (default: the
+        assignment's ``grading.json``, else ``"hints"``; see
+        :mod:`chainrule.assignment.settings`).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise AssignmentError(f"points: value must be a number ≥ 0, got {value!r}")
     if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
         raise AssignmentError(f"points: timeout must be a positive number, got {timeout!r}")
+    if feedback not in (None, "hints", "full", "minimal"):
+        raise AssignmentError(f"points: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}")
 
     def mark(test: F) -> F:
         return test

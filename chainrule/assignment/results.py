@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +91,46 @@ def _validate_test(test: Any) -> list[str]:
     return problems
 
 
+MAX_RESULTS_BYTES = 1_000_000  # Gradescope's results.json stays under 1 MB
+
+# Control characters (terminal escapes among them) never reach a page or a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def fit_size(data: dict[str, Any], limit: int = MAX_RESULTS_BYTES) -> dict[str, Any]:
+    """Shorten the tests' outputs until the whole file is under ``limit`` bytes."""
+    tests = data.get("tests", [])
+    cap = 8000
+    while len(json.dumps(data, indent=2, ensure_ascii=False).encode()) > limit and cap > 100:
+        cap //= 2
+        for test in tests:
+            out = test.get("output", "")
+            if len(out) > cap:
+                test["output"] = out[:cap] + f"\n… cut ({len(out) - cap} more)"
+    return data
+
+
 def write(data: dict[str, Any], path: Path) -> None:
-    """Write ``data`` to ``path`` (parents created), refusing invalid results."""
+    """Write ``data`` to ``path`` at once (parents created), refusing invalid results.
+
+    The file is written beside ``path`` and renamed over it, so a reader never
+    sees half a file, and a planted file or symlink at ``path`` is replaced, never
+    written through.
+    """
     problems = validate(data)
     if problems:
         raise ValueError("invalid Gradescope results: " + "; ".join(problems))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".results-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def failure(message: str, seconds: float = 0.0) -> dict[str, Any]:

@@ -1,32 +1,38 @@
-"""Run one test in its own subprocess, with a time limit.
+"""Run one test in a trusted process of its own, with a time limit, and read its verdict.
 
-One process per test means an infinite loop, a crash (even a segfault), a
-failed import or a call to ``exit()`` in a student's code costs only the
-tests that touch it. The child is a plain ``python -m pytest <test>`` with
-third-party plugin autoloading switched off (faster, and nothing installed on
-the grading machine can change the outcome) and our reporting plugin, which
-also makes hypothesis deterministic so every student sees a reproducible
-failure.
+One trusted process per test (:mod:`chainrule.assignment.trusted`), each with
+a fresh worker for the student's code, means an infinite loop, a crash or a
+call to ``exit()`` costs only the tests that meet it, and nothing one test's
+student code does can reach another's. The process gets its orders in its
+environment, never on its command line, and answers through a pipe that only
+it holds; third-party pytest plugins are not loaded (nothing installed on the
+grading machine can change an outcome).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from chainrule.assignment.sandbox import Slot, sweep_descendants, sweep_uid
 from chainrule.assignment.testfiles import GradedTest
 
 # The framework's own packages (layers, gradcheck, chainrule...) are importable
 # from here: the source tree in development, site-packages once installed.
 FRAMEWORK_ROOT = Path(__file__).resolve().parents[2]
 
-_DROP_ENV = ("PYTHONPATH", "PYTHONWARNINGS", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+MAX_VERDICT = 1 << 20  # bytes read from a test process
 
 
 @dataclass(frozen=True)
@@ -38,73 +44,66 @@ class Outcome:
     seconds: float
 
 
-def _environment(workspace: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
+def _environment(orders: dict[str, Any]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
     env.update(
-        PYTHONPATH=os.pathsep.join([str(workspace), str(FRAMEWORK_ROOT)]),
+        PYTHONPATH=str(FRAMEWORK_ROOT),
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PYTHONHASHSEED="0",
         PYTHONDONTWRITEBYTECODE="1",
-        PYTHONFAULTHANDLER="1",
         # One BLAS thread: tests run side by side, and results must not depend
         # on how a sum was split between threads.
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        CHAINRULE_GRADING=json.dumps(orders),
     )
     return env
 
 
-def _command(test: GradedTest, workspace: Path, report: Path) -> list[str]:
-    tests_dir = workspace / "tests"
-    cmd = [sys.executable, "-m", "pytest", f"tests/{test.node_id}", "-q", "--tb=short"]
-    cmd += ["-c", str(workspace / "pytest.ini"), "--rootdir", str(workspace)]
-    cmd += ["-p", "no:cacheprovider", "-p", "chainrule.assignment.pytest_report"]
-    cmd += ["--chainrule-report", str(report), "--chainrule-student-dir", str(workspace)]
-    cmd += ["--chainrule-tests-dir", str(tests_dir)]
-    if test.hidden:
-        # pytest's assertion rewriting quotes parts of the assert statement in
-        # its message: fine for a test the student can read, not for a hidden one.
-        cmd += ["--assert=plain"]
-    if test.uses_hypothesis:
-        cmd += ["--chainrule-hypothesis"]
-    return cmd
+def _read_all(fd: int, into: list[bytes]) -> None:
+    size = 0
+    with os.fdopen(fd, "rb") as pipe:
+        while chunk := pipe.read(65536):
+            size += len(chunk)
+            if size <= MAX_VERDICT:
+                into.append(chunk)
 
 
-def _tail(path: Path, workspace: Path, limit: int = 1500) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-    return text[-limit:].replace(str(workspace) + os.sep, "")
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: children too
-    except (AttributeError, ProcessLookupError, PermissionError):
-        proc.kill()
-
-
-def run_test(test: GradedTest, workspace: Path, timeout: float) -> Outcome:
-    """Run ``test`` against the files in ``workspace`` (tests under ``tests/``)."""
-    stem = f"_run_{test.file.replace('/', '_')}_{test.function}"
-    report, out = workspace / f"{stem}.json", workspace / f"{stem}.log"
+def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: float) -> Outcome:
+    """Run ``test`` with the grading ``orders`` (see :mod:`trusted`) in ``slot``."""
+    read_end, write_end = os.pipe()
+    orders = dict(orders, node=test.node_id, hidden=test.hidden,
+                  hypothesis=test.uses_hypothesis, verdict_fd=write_end)  # fmt: skip
+    orders["worker"] = dict(orders["worker"], uid=slot.uid, cpu_seconds=int(timeout) + 2)
+    private = Path(tempfile.mkdtemp(prefix="private-", dir=orders["workspace"]))
+    orders["private"] = str(private)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
     start = time.perf_counter()
-    with out.open("wb") as log:
+    with open(private / "trusted.log", "wb") as log:
         proc = subprocess.Popen(
-            _command(test, workspace, report),
-            cwd=workspace,
-            env=_environment(workspace),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            [sys.executable, "-m", "chainrule.assignment.trusted"],
+            cwd=orders["workspace"], env=_environment(orders), stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
+        )  # fmt: skip
+        os.close(write_end)
+        reader.start()
         try:
-            code = proc.wait(timeout=timeout)
+            proc.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            _kill(proc)
-            code = proc.wait()
             timed_out = True
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # Whatever the student's code started, in this test's slot or below us, ends now.
+    if slot.uid is not None:
+        sweep_uid(slot.uid)
+    else:
+        sweep_descendants(os.getpid(), keep=frozenset(_live_trusted()))
+    reader.join(timeout=5)
     seconds = time.perf_counter() - start
     if timed_out:
         return Outcome(
@@ -113,23 +112,33 @@ def run_test(test: GradedTest, workspace: Path, timeout: float) -> Outcome:
             f"computation far slower than it should be, in the code this test calls.",
             seconds,
         )
-    if not report.exists():
-        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        return Outcome(
-            False,
-            f"The test process {how} before the test finished (a crash, or a call to "
-            f"exit() in the code under test). Last output:\n{_tail(out, workspace)}",
-            seconds,
-        )
-    data = json.loads(report.read_text(encoding="utf-8"))
-    parts = list(data["errors"])
-    if data["skipped"] and not data["passed"]:
+    try:
+        data = json.loads(b"".join(chunks).decode("utf-8"))
+    except ValueError:
+        tail = (private / "trusted.log").read_text(errors="replace")[-1500:]
+        raise RuntimeError(f"the grader's test process failed on {test.node_id}:\n{tail}") from None
+    return _outcome(data, seconds)
+
+
+_LIVE: set[int] = set()  # trusted processes running now (without root, the sweep spares them)
+
+
+def _live_trusted() -> set[int]:
+    return set(_LIVE)
+
+
+def _outcome(data: dict[str, Any], seconds: float) -> Outcome:
+    parts = [str(e) for e in data.get("errors", [])]
+    passed = data.get("passed") is True
+    if data.get("skipped") and not passed:
         parts.append("The test was skipped, so it earns no points.")
-    if data["output"] and not data["passed"]:
-        parts.append("Captured output:\n" + data["output"].rstrip())
-    if data["warnings"]:
+    if data.get("output") and not passed:
+        parts.append("Captured output:\n" + str(data["output"]).rstrip())
+    if data.get("printed") and not passed:
+        parts.append("Your code printed (the end of it):\n" + str(data["printed"]).rstrip())
+    if data.get("warnings"):
         parts.append(
             "Warnings (not penalised, but worth a look):\n"
             + "\n".join(f"  {w}" for w in data["warnings"])
         )
-    return Outcome(bool(data["passed"]), "\n\n".join(parts), seconds)
+    return Outcome(passed, "\n\n".join(parts), seconds)

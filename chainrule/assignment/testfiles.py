@@ -25,6 +25,7 @@ class GradedTest:
     points: float
     hidden: bool
     timeout: float | None
+    feedback: str | None  # "hints", "full" or "minimal"; None: the assignment's setting
     doc: str  # first line of the docstring, "" if none
     first: int  # first line, decorators included
     last: int
@@ -98,7 +99,7 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
             raise AssignmentError(f"{where}: @points takes one positional argument, the points")
         value = _literal(call.args[0], where)
         options = {str(kw.arg): _literal(kw.value, where) for kw in call.keywords}
-        unknown = set(options) - {"hidden", "timeout"}
+        unknown = set(options) - {"hidden", "timeout", "feedback"}
         if unknown:
             raise AssignmentError(f"{where}: @points got unknown argument(s) {sorted(unknown)}")
         hidden, timeout = options.get("hidden", False), options.get("timeout")
@@ -108,6 +109,11 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
             raise AssignmentError(f"{where}: hidden must be True or False, got {hidden!r}")
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
             raise AssignmentError(f"{where}: timeout must be a positive number, got {timeout!r}")
+        feedback = options.get("feedback")
+        if feedback is not None and feedback not in ("hints", "full", "minimal"):
+            raise AssignmentError(
+                f"{where}: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}"
+            )
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         first = min([node.lineno] + [d.lineno for d in node.decorator_list])
         specs.append(
@@ -117,6 +123,7 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
                 points=float(value),
                 hidden=hidden,
                 timeout=None if timeout is None else float(timeout),
+                feedback=feedback,
                 doc=doc[0] if doc else "",
                 first=first,
                 last=node.end_lineno or node.lineno,

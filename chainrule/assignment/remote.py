@@ -1,0 +1,494 @@
+"""Objects that live in the other process, used as if they were here.
+
+Both ends of the grading wire (:mod:`chainrule.assignment.wire`) hold an
+:class:`Endpoint`. An object that is not plain data crosses as a *handle*;
+the receiving side sees a :class:`Proxy`, whose attribute reads, calls,
+indexing and ``len`` are requests to the owner. So an instructor's test can
+write ``layer = student.Linear(5, 3, rng=0); layer.backward(G); layer.W.grad``
+and a student's ``train_step`` can call ``net.forward(X)`` on the test's own
+net, while no object ever moves between the processes.
+
+A proxy's class derives from the framework classes its object derives from
+(``layers.Layer``, ``layers.Parameter``, ``optim.Optimizer``...), so
+``isinstance`` checks of the core still hold on either side. An array read
+from an attribute (``layer.W.value``) is a copy, but a :class:`LinkedArray`:
+index assignment and in-place operators on it are written back.
+
+The trusted side serves the worker under a strict policy: public names only,
+data only in assignments, no method replaced, no import.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import itertools
+import socket
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import FunctionType
+from typing import Any
+
+import numpy as np
+
+from chainrule.assignment.wire import ChannelClosed, Codec, ProtocolError, recv_frame, send_frame
+
+MAX_NESTING = 32  # calls back and forth inside one call
+MAX_HANDLES = 200_000
+MAX_TEXT = 4000  # characters of an error message or a repr that cross
+
+# The framework classes a proxy may take as bases, and the errors it re-raises as themselves.
+_FRAMEWORK_PACKAGES = ("layers.", "losses.", "optim.")
+_BUILTIN_ERRORS = {
+    name: cls
+    for name, cls in vars(builtins).items()
+    if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, StopIteration)
+}
+
+
+class RemoteError(RuntimeError):
+    """An exception of a type that has no namesake here (``type: message``)."""
+
+
+class WorkerError(RuntimeError):
+    """The other process died, hung or answered something that is not a message."""
+
+
+def _framework_errors() -> dict[str, type[Exception]]:
+    import layers.errors
+
+    return {
+        name: cls
+        for name, cls in vars(layers.errors).items()
+        if isinstance(cls, type) and issubclass(cls, Exception)
+    }
+
+
+def _short(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[:limit] + f" … cut ({len(text) - limit} more)"
+
+
+class LinkedArray(np.ndarray):  # type: ignore[type-arg]
+    """A copy of an array attribute of a remote object that writes changes back.
+
+    ``a[i] = v``, ``a += v`` and ufuncs with ``out=a`` update the copy, then
+    send it to the owner (``obj.attr[...] = a``). Results of arithmetic are
+    plain arrays, and views of it (``a[0]``) are not linked.
+    """
+
+    _link: tuple[Proxy, str] | None = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._link = None
+
+    def _push(self) -> None:
+        if self._link is not None:
+            owner, name = self._link
+            _endpoint(owner).request("setattr_item", owner, name, Ellipsis, self.view(np.ndarray))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._push()
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        plain = [i.view(np.ndarray) if isinstance(i, LinkedArray) else i for i in inputs]
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, LinkedArray) else o
+                                  for o in out)  # fmt: skip
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if out is not None:
+            for o in out:
+                if isinstance(o, LinkedArray):
+                    o._push()
+            return out[0] if len(out) == 1 else out
+        return result
+
+
+def link(value: Any, owner: Proxy, name: str) -> Any:
+    if type(value) is not np.ndarray:
+        return value
+    linked = value.view(LinkedArray)
+    linked._link = (owner, name)
+    return linked
+
+
+def _endpoint(proxy: Proxy) -> Endpoint:
+    ep: Endpoint = object.__getattribute__(proxy, "_cr_ep")
+    return ep
+
+
+class RemoteMethod:
+    """A method of a remote object: calling it is one request."""
+
+    __slots__ = ("_name", "_owner")
+
+    def __init__(self, owner: Proxy, name: str) -> None:
+        self._owner, self._name = owner, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _endpoint(self._owner).request("callmethod", self._owner, self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<remote method {self._name} of {self._owner!r}>"
+
+
+class Proxy:
+    """Stands for an object of the other process; every access is a request."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "__class__":
+            return type(self)
+        if name == "__dict__":
+            return {}  # nothing of the object lives here (vars(proxy) finds no Parameter)
+        if name.startswith("_cr_"):
+            return object.__getattribute__(self, name)
+        if name.startswith("__") and name.endswith("__"):
+            # Protocols (NumPy's __array_interface__ holds a raw memory address!)
+            # are never taken from the other side.
+            raise AttributeError(f"{name} of a remote object is not available")
+        if name in object.__getattribute__(self, "_cr_methods"):
+            return RemoteMethod(self, name)
+        return link(_endpoint(self).request("getattr", self, name), self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _endpoint(self).request("setattr", self, name, value)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ep = _endpoint(self)
+        result = ep.request("call", self, args, kwargs)
+        if ep.strict and isinstance(result, Proxy) and not _holds_handles([args, kwargs]):
+            # Made from plain data: the grader can make the reference's twin the same way.
+            origin = ("call", self, copy.deepcopy((args, kwargs)))
+            object.__setattr__(result, "_cr_origin", origin)
+        return result
+
+    def __getitem__(self, key: Any) -> Any:
+        return _endpoint(self).request("getitem", self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _endpoint(self).request("setitem", self, key, value)
+
+    def __len__(self) -> int:
+        n = _endpoint(self).request("len", self)
+        if type(n) is not int or n < 0:
+            raise WorkerError(f"len() of a remote object answered {n!r}")
+        return n
+
+    def __iter__(self) -> Any:
+        items = _endpoint(self).request("list", self)
+        if type(items) is not list:
+            raise WorkerError("iterating a remote object did not give a list")
+        return iter(items)
+
+    def __bool__(self) -> bool:
+        return bool(_endpoint(self).request("bool", self) is True)
+
+    def __repr__(self) -> str:
+        text = _endpoint(self).request("repr", self)
+        return _short(text, 300) if isinstance(text, str) else "<remote object>"
+
+    __str__ = __repr__
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def _public_methods(cls: type) -> list[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        names.update(n for n, v in vars(klass).items()
+                     if isinstance(v, FunctionType) and not n.startswith("_"))  # fmt: skip
+    return sorted(names)[:500]
+
+
+class Endpoint:
+    """One end of the wire: sends requests, serves the other side's, keeps the handles.
+
+    ``strict`` is the trusted side's policy towards the worker. ``where`` turns
+    an exception raised while serving into the frames worth showing (the
+    worker shows the student's files), and ``on_broken`` is called once the
+    other side is gone or spoke garbage (the owner of the process kills it).
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        strict: bool,
+        where: Callable[[BaseException], list[str]] | None = None,
+        on_broken: Callable[[str], str] | None = None,
+    ) -> None:
+        self.sock = sock
+        self.strict = strict
+        self._where = where or (lambda exc: [])
+        self._on_broken = on_broken or (lambda why: why)
+        self._objects: dict[int, Any] = {}
+        self._handles: dict[int, int] = {}  # id(obj) -> handle
+        self._proxies: dict[int, Proxy] = {}
+        self._proxy_types: dict[tuple[str, ...], type] = {}
+        self._seq = itertools.count(1)
+        self._nesting = 0
+        self.broken: str | None = None
+        self.codec = Codec(self._export, self._own, self._proxy_for, self._handle_of)
+        self.importer: Callable[[str], Any] | None = None  # the worker's "import" op
+
+    # -- handles ---------------------------------------------------------
+    def _export(self, obj: Any) -> dict[str, Any]:
+        handle = self._handles.get(id(obj))
+        if handle is None:
+            if len(self._objects) >= MAX_HANDLES:
+                raise ProtocolError(f"more than {MAX_HANDLES} objects handed out")
+            handle = len(self._objects) + 1
+            self._objects[handle] = obj
+            self._handles[id(obj)] = handle
+        cls = type(obj)
+        return {
+            "id": handle,
+            "cls": [f"{k.__module__}.{k.__qualname__}" for k in cls.__mro__][:50],
+            "name": cls.__name__,
+            "methods": [] if isinstance(obj, type) else _public_methods(cls),
+        }
+
+    def _own(self, handle: int) -> Any:
+        if handle not in self._objects:
+            raise ProtocolError(f"no object with handle {handle}")
+        return self._objects[handle]
+
+    def _handle_of(self, value: Any) -> int | None:
+        if isinstance(value, Proxy) and _endpoint(value) is self:
+            handle: int = object.__getattribute__(value, "_cr_id")
+            return handle
+        return None
+
+    def _proxy_for(self, desc: dict[str, Any]) -> Proxy:
+        handle = desc.get("id")
+        if type(handle) is not int:
+            raise ProtocolError("a handle without an id")
+        if handle in self._proxies:
+            return self._proxies[handle]
+        names = desc.get("cls", [])
+        methods = desc.get("methods", [])
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise ProtocolError("a handle's class names are not strings")
+        if not (isinstance(methods, list) and all(isinstance(m, str) and m.isidentifier()
+                                                  for m in methods)):  # fmt: skip
+            raise ProtocolError("a handle's method names are not names")
+        proxy = object.__new__(self._proxy_type(names, str(desc.get("name", "object"))))
+        object.__setattr__(proxy, "_cr_ep", self)
+        object.__setattr__(proxy, "_cr_id", handle)
+        object.__setattr__(proxy, "_cr_methods", frozenset(methods))
+        object.__setattr__(proxy, "_cr_origin", None)
+        self._proxies[handle] = proxy
+        return proxy
+
+    def _proxy_type(self, names: list[str], display: str) -> type:
+        """A Proxy subclass with the framework classes among ``names`` as bases."""
+        bases = tuple(c for c in (_framework_class(n) for n in names) if c is not None)
+        key = (display[:80], *(f"{b.__module__}.{b.__qualname__}" for b in bases))
+        if key not in self._proxy_types:
+            # Most derived first, without a class whose subclass is already there.
+            kept = [b for b in bases if not any(o is not b and issubclass(o, b) for o in bases)]
+            name = "".join(ch for ch in display[:80] if ch.isalnum() or ch == "_") or "Remote"
+            self._proxy_types[key] = type(name, (Proxy, *kept), {"__module__": "remote"})
+        return self._proxy_types[key]
+
+    # -- requests --------------------------------------------------------
+    def request(self, op: str, *args: Any) -> Any:
+        """Ask the other side to do ``op`` and return its answer (serving it meanwhile)."""
+        if self.broken is not None:
+            raise WorkerError(self.broken)
+        if self._nesting >= MAX_NESTING:
+            raise WorkerError(f"calls nested more than {MAX_NESTING} deep between the processes")
+        seq = next(self._seq)
+        blobs: list[bytes] = []
+        header = {"k": "req", "n": seq, "op": op, "a": self.codec.encode(list(args), blobs)}
+        self._nesting += 1
+        try:
+            self._send(header, blobs)
+            while True:
+                msg, got = self._receive()
+                if msg.get("k") == "req":
+                    self._serve(msg, got)
+                    continue
+                if msg.get("n") != seq:
+                    self._break("answered a request it was not asked")
+                if msg.get("k") == "ok":
+                    return self._decode(msg.get("v"), got)
+                if msg.get("k") == "err":
+                    raise self._error(msg)
+                self._break("sent a message of unknown kind")
+        finally:
+            self._nesting -= 1
+
+    def serve_forever(self) -> None:
+        """Answer requests until the other side closes the wire (the worker's main loop)."""
+        while True:
+            try:
+                msg, got = recv_frame(self.sock)
+            except ChannelClosed:
+                return
+            if msg.get("k") != "req":
+                raise ProtocolError("expected a request")
+            self._serve(msg, got)
+
+    def _send(self, header: dict[str, Any], blobs: list[bytes]) -> None:
+        try:
+            send_frame(self.sock, header, blobs)
+        except OSError as exc:
+            self._break(f"cannot be reached ({exc})")
+
+    def _receive(self) -> tuple[dict[str, Any], list[bytes]]:
+        try:
+            return recv_frame(self.sock)
+        except ChannelClosed:
+            self._break("ended")
+        except ProtocolError as exc:
+            self._break(f"answered with something that is not a message ({exc})")
+        except OSError as exc:
+            self._break(f"cannot be reached ({exc})")
+        raise AssertionError("unreachable")
+
+    def _decode(self, value: Any, blobs: list[bytes]) -> Any:
+        try:
+            return self.codec.decode(value, blobs)
+        except (ProtocolError, ValueError, TypeError, RecursionError) as exc:
+            self._break(f"answered with something that is not plain data ({exc})")
+
+    def _break(self, why: str) -> Any:
+        self.broken = self._on_broken(why)
+        raise WorkerError(self.broken)
+
+    def _error(self, msg: dict[str, Any]) -> BaseException:
+        name = str(msg.get("type", "Exception"))[:100]
+        text = _short(str(msg.get("msg", "")))
+        where = msg.get("where", [])
+        where = [_short(str(w), 500) for w in where[:10]] if isinstance(where, list) else []
+        cls = _BUILTIN_ERRORS.get(name) or _framework_errors().get(name)
+        try:
+            exc: BaseException = cls(text) if cls is not None else RemoteError(f"{name}: {text}")
+        except Exception:  # a constructor with other arguments (UnicodeError...)
+            exc = RemoteError(f"{name}: {text}")
+        exc.remote_where = where  # type: ignore[attr-defined]
+        exc.remote_type = name  # type: ignore[attr-defined]
+        return exc
+
+    # -- serving ---------------------------------------------------------
+    def _serve(self, msg: dict[str, Any], blobs: list[bytes]) -> None:
+        seq = msg.get("n")
+        try:
+            args = self._decode(msg.get("a"), blobs)
+            if not isinstance(args, list):
+                raise ProtocolError("request arguments are not a list")
+            value = self._perform(str(msg.get("op")), args)
+            out: list[bytes] = []
+            reply = {"k": "ok", "n": seq, "v": self.codec.encode(value, out)}
+        except WorkerError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the worker reports even SystemExit
+            out = []
+            text = str(exc) if not isinstance(exc, RecursionError) else "maximum recursion depth"
+            reply = {
+                "k": "err", "n": seq, "type": type(exc).__name__, "msg": _short(text),
+                "where": self._where(exc),
+            }  # fmt: skip
+        self._send(reply, out)
+
+    def _check_name(self, name: Any) -> str:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise AttributeError(f"not an attribute name: {name!r}")
+        if self.strict and name.startswith("_"):
+            raise AttributeError(f"{name!r}: only public attributes of the grader's objects")
+        return name
+
+    def _check_data(self, value: Any) -> Any:
+        if self.strict and _holds_handles(value):
+            raise TypeError("only plain data can be stored in the grader's objects")
+        return value
+
+    def _perform(self, op: str, args: list[Any]) -> Any:
+        if op == "import":
+            if self.strict or self.importer is None:
+                raise PermissionError("imports are not served here")
+            return self.importer(str(args[0]))
+        if not args or isinstance(args[0], Proxy):
+            raise ProtocolError(f"{op}: the target is not an object of this side")
+        obj = args[0]
+        if op == "getattr":
+            return getattr(obj, self._check_name(args[1]))
+        if op == "setattr":
+            name = self._check_name(args[1])
+            if self.strict and callable(getattr(type(obj), name, None)):
+                raise AttributeError(f"{name!r} is a method of the grader's object")
+            setattr(obj, name, self._check_data(args[2]))
+            return None
+        if op == "callmethod":
+            return getattr(obj, self._check_name(args[1]))(*args[2], **args[3])
+        if op == "call":
+            return obj(*args[1], **args[2])
+        if op == "getitem":
+            return obj[args[1]]
+        if op == "setitem":
+            obj[args[1]] = self._check_data(args[2])
+            return None
+        if op == "setattr_item":
+            getattr(obj, self._check_name(args[1]))[args[2]] = self._check_data(args[3])
+            return None
+        if op == "len":
+            return len(obj)
+        if op == "list":
+            return list(itertools.islice(obj, 100_000))
+        if op == "bool":
+            return bool(obj)
+        if op == "repr":
+            return _short(repr(obj), 300)
+        raise ProtocolError(f"unknown request {op!r}")
+
+
+def _holds_handles(value: Any) -> bool:
+    if isinstance(value, Proxy):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_handles(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_handles(v) for v in value.values())
+    return not (value is None or isinstance(value, (bool, int, float, complex, str, bytes,
+                                                    np.ndarray, np.generic, slice))
+                or value is Ellipsis)  # fmt: skip
+
+
+def _framework_class(name: str) -> type | None:
+    """The class ``module.qualname`` of the core (layers, losses, optim), if it is one."""
+    if not name.startswith(_FRAMEWORK_PACKAGES):
+        return None
+    import importlib
+    import sys
+
+    module_name, _, qualname = name.rpartition(".")
+    module = sys.modules.get(module_name)
+    if module is None:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            return None
+    cls = getattr(module, qualname, None)
+    return cls if isinstance(cls, type) and cls.__module__ == module_name else None
+
+
+def student_frames(exc: BaseException, root: Path) -> list[str]:
+    """The frames of ``exc``'s traceback in files under ``root``, as lines to show."""
+    lines = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        try:
+            rel = Path(frame.filename).resolve().relative_to(root)
+        except (ValueError, OSError):
+            continue
+        source = f"\n    {frame.line.strip()}" if frame.line else ""
+        lines.append(f'  File "{rel.as_posix()}", line {frame.lineno}, in {frame.name}{source}')
+    return lines[-10:]

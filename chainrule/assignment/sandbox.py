@@ -1,0 +1,337 @@
+"""The box a student's code runs in: its user, its folder, its limits, and the sweep.
+
+Run as root (Gradescope runs the autograder as root), each grading slot
+(tests that run side by side get different slots) has a user of its own, a
+numeric uid with no login (``SLOT_UID_BASE + k``), held by a lock for the
+whole grading so that two gradings never share one. The worker
+
+- starts in new PID and mount namespaces when the kernel allows it
+  (``unshare``): it sees no other process, and an empty tmpfs lies over
+  every folder of the grader (tests, starter, reference solution, results,
+  the framework's source tree around its packages); killing its first
+  process ends every process it started;
+- otherwise the grader's folders lose their "other" permissions for the
+  grading (and get them back after);
+- drops to the slot's uid (no groups) before any student code runs, with
+  limits on memory, CPU seconds, processes, file size and open files;
+- works in a copy of the submission of its own (``/tmp/chainrule-worker-*``,
+  mode 700), made afresh for every test.
+
+After every test every process of the slot's uid is killed. Without root
+none of this is possible: the worker runs as the grader's user in a session
+of its own, dies with its parent, and what it leaves behind is killed by
+session and by descent; the grader says once that isolation is weaker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from chainrule.assignment.wire import send_frame
+
+SLOT_UID_BASE = 64100
+SLOT_COUNT = 64
+MEMORY_LIMIT = 2 * 2**30  # bytes the worker may map beyond what it has at start
+FILE_SIZE_LIMIT = 64 * 2**20
+PROCESS_LIMIT = 64
+OPEN_FILES_LIMIT = 256
+WEAKER_ISOLATION = (
+    "note: the grader is not running as root, so the student's code runs as your own "
+    "user: it cannot change the verdict (that is decided in another process), but it "
+    "could read your files. Grade as root (Gradescope does) for the full sandbox."
+)
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=1)
+def namespaces_work() -> bool:
+    """True when ``unshare`` can give the worker its own PID and mount namespaces."""
+    if not is_root() or shutil.which("unshare") is None:
+        return False
+    try:
+        done = subprocess.run(
+            ["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", "true"],
+            capture_output=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+# -- processes ---------------------------------------------------------------
+def processes_of(uid: int) -> list[int]:
+    """PIDs whose real or effective uid is ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        ids = [int(v) for v in line.split()[1:3]]
+                        if uid in ids:
+                            found.append(int(entry.name))
+                        break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def sweep_uid(uid: int) -> int:
+    """Kill every process of ``uid``, again until none is left; return how many."""
+    killed = 0
+    for _ in range(200):
+        pids = processes_of(uid)
+        if not pids:
+            return killed
+        for pid in pids:  # stop them all first, so none can fork while others die
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGSTOP)
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.005)
+    return killed
+
+
+def children_of(pid: int) -> list[int]:
+    kids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text(errors="replace")
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return kids
+
+
+def sweep_descendants(pid: int, keep: frozenset[int] = frozenset()) -> None:
+    """Kill every descendant of ``pid`` (but the subtrees of ``keep``), deepest last."""
+    for _ in range(50):
+        todo = [k for k in children_of(pid) if k not in keep]
+        if not todo:
+            return
+        while todo:
+            kid = todo.pop()
+            todo += children_of(kid)
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        time.sleep(0.005)
+
+
+def become_subreaper() -> None:
+    """Orphans of our descendants become our children, so we can find and kill them."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+# -- slots -------------------------------------------------------------------
+def _lock_dir() -> Path:
+    for base in (Path("/run"), Path(tempfile.gettempdir())):
+        path = base / "chainrule-grader-slots"
+        with contextlib.suppress(OSError):
+            path.mkdir(mode=0o700, exist_ok=True)
+            st = path.stat()
+            if st.st_uid == 0 and st.st_mode & 0o077 == 0:
+                return path
+    raise OSError("no private folder for the grader's slot locks")
+
+
+def _uid_in_use(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
+
+@dataclass
+class Slot:
+    """A grading slot: under root, a uid of its own, held by a lock."""
+
+    uid: int | None
+    lock: IO[bytes] | None = None
+
+    @classmethod
+    def acquire(cls, taken: set[int] | None = None) -> Slot:
+        if not is_root():
+            return cls(None)
+        locks = _lock_dir()
+        for k in range(SLOT_COUNT):
+            uid = SLOT_UID_BASE + k
+            if (taken and uid in taken) or _uid_in_use(uid):
+                continue
+            f = open(locks / f"{uid}.lock", "wb")  # noqa: SIM115 - held while grading
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                continue
+            sweep_uid(uid)  # whatever an earlier, interrupted grading left
+            return cls(uid, f)
+        raise OSError(f"all {SLOT_COUNT} grading slots are in use")
+
+    def release(self) -> None:
+        if self.uid is not None:
+            sweep_uid(self.uid)
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
+
+# -- the worker ----------------------------------------------------------------
+@dataclass
+class WorkerSpec:
+    """What the trusted test process needs to start a worker (plain data, from the grader)."""
+
+    submission: str  # the pristine copy of the student's files
+    uid: int | None
+    hide: list[str] = field(default_factory=list)
+    forbid: list[str] = field(default_factory=list)
+    forbid_imports: list[str] = field(default_factory=list)
+    cpu_seconds: int = 60
+    namespaces: bool = False
+
+
+def _environment(fd: int, framework_root: str) -> dict[str, str]:
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        PYTHONPATH=framework_root,
+        PYTHONNOUSERSITE="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONHASHSEED="0",
+        PYTHONFAULTHANDLER="1",
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        CHAINRULE_WORKER_FD=str(fd),
+    )
+    return env
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+_SIGNAL_CAUSES = {
+    "SIGKILL": "killed: it used too much memory, or ran out of time",
+    "SIGXCPU": "stopped: it used up its CPU time",
+    "SIGSEGV": "crashed (segmentation fault)",
+    "SIGABRT": "aborted",
+}
+
+
+class WorkerProcess:
+    """The student's process, seen from the trusted test process."""
+
+    def __init__(self, spec: WorkerSpec, private: Path, framework_root: str) -> None:
+        self.spec = spec
+        self.home = Path(tempfile.mkdtemp(prefix="chainrule-worker-"))
+        shutil.copytree(spec.submission, self.home, dirs_exist_ok=True)
+        if spec.uid is not None:
+            for path in [self.home, *self.home.rglob("*")]:
+                os.chown(path, spec.uid, spec.uid, follow_symlinks=False)
+        self.log_path = private / "worker.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - the worker writes it until stop
+        ours, theirs = socket.socketpair()
+        self.sock = ours
+        cmd = [sys.executable, "-m", "chainrule.assignment.worker"]
+        if spec.namespaces:
+            cmd = ["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", *cmd]
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.home, env=_environment(theirs.fileno(), framework_root),
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            pass_fds=(theirs.fileno(),), start_new_session=True,
+        )  # fmt: skip
+        theirs.close()
+        orders: dict[str, Any] = {
+            "home": str(self.home),
+            "uid": spec.uid,
+            "gid": spec.uid,
+            "hide": spec.hide if spec.namespaces else [],
+            "forbid": spec.forbid,
+            "forbid_imports": spec.forbid_imports,
+            "memory": MEMORY_LIMIT,
+            "limits": {
+                "RLIMIT_CPU": spec.cpu_seconds,
+                "RLIMIT_FSIZE": FILE_SIZE_LIMIT,
+                "RLIMIT_NOFILE": OPEN_FILES_LIMIT,
+                "RLIMIT_CORE": 0,
+                **({"RLIMIT_NPROC": PROCESS_LIMIT} if spec.uid is not None else {}),
+            },
+        }
+        send_frame(self.sock, orders, [])
+
+    def why_broken(self, what: str) -> str:
+        """A student-facing sentence for a worker that stopped answering."""
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return f"The process running your code {what}; it was stopped."
+        if code < 0 or code > 128:
+            name = _signal_name(-code if code < 0 else code - 128)
+            return f"The process running your code was {_SIGNAL_CAUSES.get(name, 'killed by ' + name)}."
+        return (
+            f"The process running your code exited (code {code}) in the middle of the test: "
+            f"a call to exit() or os._exit(), or a crash."
+        )
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        if self.spec.uid is not None:
+            sweep_uid(self.spec.uid)
+        else:
+            sweep_descendants(os.getpid())
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        self.sock.close()
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def output(self, limit: int = 2000) -> str:
+        """The end of what the worker printed (capped: a student may print megabytes)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - limit))
+                text = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return ("… cut …\n" if size > limit else "") + text

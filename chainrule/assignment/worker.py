@@ -1,0 +1,191 @@
+"""The worker: the only process that imports and runs a student's code.
+
+Started by the trusted test process (:mod:`chainrule.assignment.sandbox`)
+with one end of a socket pair as file descriptor ``CHAINRULE_WORKER_FD``. It
+reads its orders as the first message (plain data), then, before any
+student code runs:
+
+1. hides the grader's files (a tmpfs over them, in its own mount namespace
+   when it has one), and imports NumPy, the framework and common standard
+   modules while it still can read them;
+2. replaces the framework functions the assignment forbids with stubs that
+   raise :class:`NotAllowedError`, and refuses the forbidden imports;
+3. sets its resource limits and, when started as root, drops to the
+   grading slot's unprivileged user for good;
+
+then answers requests (import a module, call, get an attribute...) until the
+grader closes the wire. Anything it sends back is data or a handle; the
+verdict is never decided here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import importlib.abc
+import os
+import resource
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+WORKER_FD_ENV = "CHAINRULE_WORKER_FD"
+
+# Imported before the privileges go: afterwards the interpreter's own files
+# may be unreadable (a Python under /root, say), and a student may still
+# import these. Anything else the student imports must be readable by then.
+PRELOAD = (
+    "numpy", "numpy.linalg", "numpy.random", "numpy.typing", "numpy.fft",
+    "layers", "losses", "optim", "gradcheck",
+    "abc", "array", "atexit", "bisect", "collections", "collections.abc", "contextlib", "copy",
+    "ctypes", "dataclasses", "decimal", "enum", "fractions", "functools", "glob", "heapq",
+    "inspect", "io", "itertools", "json", "math", "numbers", "operator", "pathlib", "pickle",
+    "random", "re", "shutil", "signal", "statistics", "string", "struct", "subprocess",
+    "tempfile", "textwrap", "threading", "time", "traceback", "types", "typing", "unittest",
+    "warnings", "weakref",
+)  # fmt: skip
+
+_PR_SET_PDEATHSIG = 1
+
+
+class NotAllowedError(RuntimeError):
+    """A framework function or a module the assignment forbids was used."""
+
+
+def _forbid_function(path: str) -> None:
+    """Replace ``module.Class.method`` (or ``module.function``) by a stub that raises."""
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:-1]:
+            owner = getattr(owner, name)
+        break
+    else:
+        raise ValueError(f"forbid: cannot find {path}")
+    name = parts[-1]
+
+    def not_allowed(*args: Any, **kwargs: Any) -> Any:
+        raise NotAllowedError(
+            f"{path} is not allowed in this assignment: write this computation yourself"
+        )
+
+    if isinstance(owner, type):
+        # Patch every class that has its own copy (a subclass may define it again).
+        for cls in [owner, *_subclasses(owner)]:
+            if name in vars(cls):
+                setattr(cls, name, not_allowed)
+    else:
+        setattr(owner, name, not_allowed)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+class _ForbiddenImports(importlib.abc.MetaPathFinder):
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
+            raise NotAllowedError(f"importing {fullname} is not allowed in this assignment")
+        return None
+
+
+def _hide(paths: Sequence[str]) -> None:
+    """Mount an empty tmpfs over each path (only inside our own mount namespace)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for path in paths:
+        if os.path.isdir(path):
+            ok = libc.mount(b"none", path.encode(), b"tmpfs", 1, b"size=4k,mode=000")  # MS_RDONLY
+            if ok != 0:
+                raise OSError(ctypes.get_errno(), f"cannot hide {path}")
+
+
+def _limit(limits: dict[str, int], memory: int | None) -> None:
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    if memory is not None:  # on top of what the interpreter, NumPy and the framework map
+        with open("/proc/self/status", encoding="ascii") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + memory, size + memory))
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError("the worker could not drop its privileges")
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1 and os.getpid() != 1:  # the parent is already gone
+        os._exit(1)
+
+
+def prepare(orders: dict[str, Any]) -> Path:
+    """Everything before student code: hide, preload, forbid, limit, drop. Return its folder."""
+    from chainrule.assignment.wire import ProtocolError  # noqa: F401 - loaded while readable
+
+    if orders.get("hide"):
+        _hide(orders["hide"])
+    forbidden_imports = list(orders.get("forbid_imports", []))
+    for name in PRELOAD:
+        if not any(name == n or name.startswith(n + ".") for n in forbidden_imports):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+    import chainrule.assignment.remote  # noqa: F401
+
+    for path in orders.get("forbid", []):
+        _forbid_function(path)
+    for name in forbidden_imports:
+        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[loaded]
+    sys.meta_path.insert(0, _ForbiddenImports(forbidden_imports))
+
+    home = Path(orders["home"])
+    os.chdir(home)
+    sys.path[:] = [str(home), *(p for p in sys.path if p not in ("", str(home)))]
+    sys.dont_write_bytecode = True
+    for key in list(os.environ):
+        if key.startswith("CHAINRULE_"):
+            del os.environ[key]
+    os.environ["HOME"] = str(home)
+    _limit(orders.get("limits", {}), orders.get("memory"))  # RLIMIT_NPROC binds once we are not root
+    if orders.get("uid") is not None:
+        _drop_privileges(int(orders["uid"]), int(orders["gid"]))
+    _die_with_parent()
+    return home
+
+
+def main() -> None:
+    """Read the orders, prepare, then serve the grader's requests until it hangs up."""
+    from chainrule.assignment.remote import Endpoint, student_frames
+    from chainrule.assignment.wire import recv_frame
+
+    sock = socket.socket(fileno=int(os.environ[WORKER_FD_ENV]))
+    orders, _ = recv_frame(sock)
+    home = prepare(orders)
+    ep = Endpoint(sock, strict=False, where=lambda exc: student_frames(exc, home.resolve()))
+    ep.importer = importlib.import_module
+    sys.stdout.flush()
+    ep.serve_forever()
+    sys.stdout.flush()
+    os._exit(0)  # no atexit handler of the student's runs after the grader hung up
+
+
+if __name__ == "__main__":
+    main()
