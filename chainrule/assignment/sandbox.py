@@ -77,20 +77,19 @@ def namespaces_work() -> bool:
 
 # -- processes ---------------------------------------------------------------
 def processes_of(uid: int) -> list[int]:
-    """PIDs whose real or effective uid is ``uid``."""
+    """Living PIDs whose real or effective uid is ``uid`` (zombies are already dead)."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        ids = [int(v) for v in line.split()[1:3]]
-                        if uid in ids:
-                            found.append(int(entry.name))
-                        break
-        except (OSError, ValueError):
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            if fields["State"].split()[0] in ("Z", "X"):
+                continue
+            if uid in [int(v) for v in fields["Uid"].split()[:2]]:
+                found.append(int(entry.name))
+        except (OSError, ValueError, KeyError, IndexError):
             continue
     return found
 

@@ -25,180 +25,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pytest
-
-from chainrule.assignment.remote import Endpoint, Proxy
 from chainrule.assignment.sandbox import WorkerProcess, WorkerSpec, become_subreaper, is_root
-from chainrule.assignment.student_modules import Reference, StudentFinder, install_finder
 
 ORDERS_ENV = "CHAINRULE_GRADING"
-MAX_MESSAGE = 6000  # characters of one error or report a student gets
-
-
-def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
-    return text if len(text) <= limit else text[:limit] + f"\n… cut ({len(text) - limit} more)"
-
-
-def _hypothesis_profile() -> None:
-    """Deterministic hypothesis: the same examples for every student, every run.
-
-    ``derandomize`` draws examples from a seed fixed by the test itself; no
-    example database, no deadline and no health check (a slow grading machine
-    must not fail a student), and no "explain" phase.
-    """
-    from hypothesis import HealthCheck, Phase, settings
-
-    settings.register_profile(
-        "chainrule-grader",
-        derandomize=True,
-        database=None,
-        deadline=None,
-        print_blob=False,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-    )
-    settings.load_profile("chainrule-grader")
-
-
-class TrustedPlugin:
-    """Starts the worker, wires the student's modules and gradcheck, keeps the verdict."""
-
-    def __init__(self, orders: dict[str, Any]) -> None:
-        self.orders = orders
-        self.phases: dict[str, str] = {}
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-        self.output = ""
-        self.worker: WorkerProcess | None = None
-        self.endpoint: Endpoint | None = None
-        self.finder: StudentFinder | None = None
-        self.reference: Reference | None = None
-
-    # -- the worker and the student's modules -------------------------------
-    def _endpoint(self) -> Endpoint:
-        if self.endpoint is None:
-            spec = WorkerSpec(**self.orders["worker"])
-            private = Path(self.orders["private"])
-            self.worker = WorkerProcess(spec, private, self.orders["framework_root"])
-            self.endpoint = Endpoint(self.worker.sock, strict=True,
-                                     on_broken=self.worker.why_broken)  # fmt: skip
-        return self.endpoint
-
-    def _patch_gradcheck(self) -> None:
-        """gradcheck's checks take the reference's twin of a student's object, when it has one."""
-        import gradcheck
-
-        real_layer, real_loss = gradcheck.check_layer, gradcheck.check_loss
-        reference = self.reference
-
-        def twin(obj: Any, *inputs: Any) -> Any | None:
-            made = reference.twin(obj) if reference is not None else None
-            if made is None:
-                return None
-            try:  # the reference must run where the student's must (not a stub)
-                made.forward(*(np.array(a, copy=True) for a in inputs))
-            except Exception:
-                return None
-            return made
-
-        def check_layer(layer: Any, x: Any, **kwargs: Any) -> None:
-            __tracebackhide__ = True
-            if isinstance(layer, Proxy) and kwargs.get("reference") is None:
-                made = twin(layer, x)
-                if made is not None:
-                    kwargs["reference"] = made
-            real_layer(layer, x, **kwargs)
-
-        def check_loss(loss: Any, y: Any, t: Any, **kwargs: Any) -> None:
-            __tracebackhide__ = True
-            if isinstance(loss, Proxy) and kwargs.get("reference") is None:
-                made = twin(loss, y, t)
-                if made is not None:
-                    kwargs["reference"] = made
-            real_loss(loss, y, t, **kwargs)
-
-        gradcheck.check_layer, gradcheck.check_loss = check_layer, check_loss  # type: ignore[assignment]
-
-    # -- pytest hooks ----------------------------------------------------------
-    def pytest_configure(self, config: pytest.Config) -> None:
-        if self.orders.get("hypothesis"):
-            _hypothesis_profile()
-        names = set(self.orders["modules"])
-        ref = self.orders.get("reference")
-        self.reference = Reference(Path(ref) if ref else None, names)
-        self.finder = install_finder(names, self._endpoint)
-        self._patch_gradcheck()
-
-    def _describe(self, exc: BaseException) -> str:
-        from gradcheck import GradcheckError
-
-        if isinstance(exc, GradcheckError):
-            from gradcheck import report_text
-
-            text = f"{type(exc).__name__}: {report_text(exc, self.orders.get('feedback', 'hints'))}"
-        else:
-            name = getattr(exc, "remote_type", type(exc).__name__)
-            text = f"{name}: {exc}".rstrip()
-        notes = getattr(exc, "__notes__", None)
-        if notes:
-            text += "\n" + "\n".join(str(n) for n in notes)
-        where = getattr(exc, "remote_where", None)
-        if where:
-            text += "\n\nWhere, in your code (most recent call last):\n" + "\n".join(where)
-        cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-        if cause is not None and getattr(cause, "remote_where", None) and cause is not exc:
-            text += "\n\nThis was caused by:\n" + self._describe(cause)
-        return _cut(text)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        outcome = yield
-        report: pytest.TestReport = outcome.get_result()
-        self.phases[report.when] = report.outcome
-        if report.failed and call.excinfo is not None:
-            self.errors.append(self._describe(call.excinfo.value))
-        if report.failed:
-            self.output += "".join(content for _, content in report.sections)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if not report.failed:
-            return
-        self.phases["collect"] = "failed"
-        failure = self.finder.failure if self.finder is not None else None
-        if failure is not None:
-            body = self._describe(failure)
-        else:  # the test file itself: tell the student only that, not its source
-            body = "the test file could not be imported (tell the course staff)"
-        self.errors.append("The tests could not import your code:\n" + body)
-
-    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
-                                location: Any) -> None:  # fmt: skip
-        message = f"{warning_message.category.__name__}: {warning_message.message}"
-        if message not in self.warnings and len(self.warnings) < 10:
-            self.warnings.append(_cut(message, 500))
-
-    def verdict(self, exitstatus: int) -> dict[str, Any]:
-        phases = self.phases
-        passed = phases.get("call") == "passed" and all(v != "failed" for v in phases.values())
-        errors = list(self.errors)
-        if not phases:
-            errors.append(f"pytest ran no test (exit status {int(exitstatus)})")
-        printed = ""
-        if self.worker is not None:
-            self.worker.stop()
-            printed = self.worker.output()
-        return {
-            "passed": passed,
-            "skipped": phases.get("setup") == "skipped" or phases.get("call") == "skipped",
-            "errors": errors,
-            "warnings": self.warnings,
-            "output": _cut(self.output, 2000),
-            "printed": printed,
-        }
-
 
 def _no_peeking() -> None:
     """Make this process non-dumpable: another of the same user cannot ptrace it or open its fds."""
@@ -213,6 +43,12 @@ def main() -> int:
     if not is_root():
         become_subreaper()  # the worker's orphans come to us, to be killed
     verdict_file = os.fdopen(int(orders["verdict_fd"]), "w", encoding="utf-8")
+    worker = WorkerProcess(WorkerSpec(**orders["worker"]), Path(orders["private"]),
+                           orders["framework_root"])  # fmt: skip
+    import pytest  # after the worker started: both load at once
+
+    from chainrule.assignment.trusted_plugin import TrustedPlugin
+
     workspace = Path(orders["workspace"])
     args = [f"tests/{orders['node']}", "-q", "--tb=no", "-p", "no:cacheprovider"]
     args += ["-c", str(workspace / "pytest.ini"), "--rootdir", str(workspace)]
@@ -221,7 +57,7 @@ def main() -> int:
         # its message: fine for a test the student can read, not for a hidden one.
         args.append("--assert=plain")
     os.chdir(workspace)
-    plugin = TrustedPlugin(orders)
+    plugin = TrustedPlugin(orders, worker)
     status = pytest.main(args, plugins=[plugin])
     json.dump(plugin.verdict(int(status)), verdict_file)
     verdict_file.close()

@@ -14,7 +14,7 @@ can name a class or a function to call::
     {"L": [...]} list     {"T": [...]} tuple     {"D": [[k, v], ...]} dict
     {"A": i} ndarray (blob i, .npy, read with allow_pickle=False semantics)
     {"S": i} NumPy scalar    {"C": [re, im]} complex    {"B": i} bytes
-    {"SL": [start, stop, step]} slice    {"E": 0} Ellipsis
+    {"SL": [start, stop, step]} slice    {"E": 0} Ellipsis    {"DT": "<f8"} NumPy dtype
     {"R": {...}} a handle to an object the SENDER keeps (its id, class names, methods)
     {"Y": id} a handle the RECEIVER gave out earlier: its own object comes back
 
@@ -169,6 +169,8 @@ class Codec:
         if isinstance(value, np.generic) and np.dtype(type(value)).kind in "biufc":
             blobs.append(array_bytes(np.asarray(value)))
             return {"S": len(blobs) - 1}
+        if isinstance(value, np.dtype) and value.kind in "biufc" and value.fields is None:
+            return {"DT": value.str}
         if isinstance(value, (bytes, bytearray)):
             blobs.append(bytes(value))
             return {"B": len(blobs) - 1}
@@ -227,6 +229,14 @@ class Codec:
             return slice(*parts)
         if tag == "E":
             return Ellipsis
+        if tag == "DT" and type(body) is str and len(body) < 16:
+            try:
+                dtype = np.dtype(body)
+            except TypeError:
+                raise ProtocolError(f"not a dtype: {body!r}") from None
+            if dtype.kind not in "biufc" or dtype.fields is not None:
+                raise ProtocolError(f"a dtype of {dtype} is not plain numbers")
+            return dtype
         if tag == "Y" and type(body) is int:
             return self._own(body)
         if tag == "R" and type(body) is dict:
