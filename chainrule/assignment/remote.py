@@ -55,6 +55,17 @@ class WorkerError(RuntimeError):
     """The other process died, hung or answered something that is not a message."""
 
 
+_REMOTE_ERRORS: dict[str, type[RemoteError]] = {}
+
+
+def _remote_error(name: str) -> type[RemoteError]:
+    """A RemoteError subclass named like the other side's exception (``NotAllowedError``)."""
+    name = name if name.isidentifier() else "RemoteError"
+    if name not in _REMOTE_ERRORS and len(_REMOTE_ERRORS) < 100:
+        _REMOTE_ERRORS[name] = type(name, (RemoteError,), {"__module__": "remote"})
+    return _REMOTE_ERRORS.get(name, RemoteError)
+
+
 def _framework_errors() -> dict[str, type[Exception]]:
     import layers.errors
 
@@ -237,7 +248,8 @@ class Endpoint:
         self._nesting = 0
         self.broken: str | None = None
         self.codec = Codec(self._export, self._own, self._proxy_for, self._handle_of)
-        self.importer: Callable[[str], Any] | None = None  # the worker's "import" op
+        # Requests about the process rather than an object ("import", "warnings"): the worker's.
+        self.process_ops: dict[str, Callable[..., Any]] = {}
 
     # -- handles ---------------------------------------------------------
     def _export(self, obj: Any) -> dict[str, Any]:
@@ -370,11 +382,11 @@ class Endpoint:
         text = _short(str(msg.get("msg", "")))
         where = msg.get("where", [])
         where = [_short(str(w), 500) for w in where[:10]] if isinstance(where, list) else []
-        cls = _BUILTIN_ERRORS.get(name) or _framework_errors().get(name)
+        cls = _BUILTIN_ERRORS.get(name) or _framework_errors().get(name) or _remote_error(name)
         try:
-            exc: BaseException = cls(text) if cls is not None else RemoteError(f"{name}: {text}")
+            exc: BaseException = cls(text)
         except Exception:  # a constructor with other arguments (UnicodeError...)
-            exc = RemoteError(f"{name}: {text}")
+            exc = _remote_error(name)(text)
         exc.remote_where = where  # type: ignore[attr-defined]
         exc.remote_type = name  # type: ignore[attr-defined]
         return exc
@@ -413,10 +425,8 @@ class Endpoint:
         return value
 
     def _perform(self, op: str, args: list[Any]) -> Any:
-        if op == "import":
-            if self.strict or self.importer is None:
-                raise PermissionError("imports are not served here")
-            return self.importer(str(args[0]))
+        if op in self.process_ops and not self.strict:
+            return self.process_ops[op](*args)
         if not args or isinstance(args[0], Proxy):
             raise ProtocolError(f"{op}: the target is not an object of this side")
         obj = args[0]
@@ -485,6 +495,8 @@ def student_frames(exc: BaseException, root: Path) -> list[str]:
     """The frames of ``exc``'s traceback in files under ``root``, as lines to show."""
     lines = []
     for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+            continue
         try:
             rel = Path(frame.filename).resolve().relative_to(root)
         except (ValueError, OSError):

@@ -25,11 +25,11 @@ class GradedTest:
     points: float
     hidden: bool
     timeout: float | None
-    feedback: str | None  # "hints", "full" or "minimal"; None: the assignment's setting
     doc: str  # first line of the docstring, "" if none
     first: int  # first line, decorators included
     last: int
     uses_hypothesis: bool  # the file imports hypothesis (or gradcheck.strategies)
+    feedback: str | None = None  # "hints", "full" or "minimal"; None: the assignment's setting
 
     @property
     def node_id(self) -> str:

@@ -31,6 +31,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 WORKER_FD_ENV = "CHAINRULE_WORKER_FD"
@@ -52,37 +53,68 @@ PRELOAD = (
 _PR_SET_PDEATHSIG = 1
 
 
+_WARNINGS: list[str] = []  # what the student's code warned, for the test's report
+
+
+def _record_warnings(home: Path) -> None:
+    """Keep every warning (up to 10 distinct), with the student's file and line when it is theirs."""
+    import warnings
+
+    def keep(message: Any, category: type, filename: str, lineno: int, file: Any = None,
+             line: Any = None) -> None:  # fmt: skip
+        text = f"{category.__name__}: {message}"
+        with contextlib.suppress(ValueError, OSError):
+            text += f" ({Path(filename).resolve().relative_to(home).as_posix()}, line {lineno})"
+        if text not in _WARNINGS and len(_WARNINGS) < 10:
+            _WARNINGS.append(text[:500])
+
+    warnings.simplefilter("always")
+    warnings.showwarning = keep
+
+
 class NotAllowedError(RuntimeError):
     """A framework function or a module the assignment forbids was used."""
 
 
-def _forbid_function(path: str) -> None:
-    """Replace ``module.Class.method`` (or ``module.function``) by a stub that raises."""
+def _forbid(path: str) -> None:
+    """Make ``module.Class``, ``module.Class.method`` or ``module.function`` raise when used.
+
+    A class loses every function it defines (its constructor too); a method is
+    replaced on its class (even when inherited there) and on every subclass that
+    defines it again. Other modules' ``from module import function`` copies are
+    not reached: name classes and methods where you can.
+    """
     parts = path.split(".")
+    owner: Any = None
     for cut in range(len(parts) - 1, 0, -1):
         try:
-            owner: Any = importlib.import_module(".".join(parts[:cut]))
+            owner = importlib.import_module(".".join(parts[:cut]))
         except ImportError:
             continue
         for name in parts[cut:-1]:
             owner = getattr(owner, name)
         break
-    else:
+    target = getattr(owner, parts[-1], None) if owner is not None else None
+    if target is None:
         raise ValueError(f"forbid: cannot find {path}")
-    name = parts[-1]
 
-    def not_allowed(*args: Any, **kwargs: Any) -> Any:
+    def stub(*args: Any, **kwargs: Any) -> Any:
         raise NotAllowedError(
             f"{path} is not allowed in this assignment: write this computation yourself"
         )
 
-    if isinstance(owner, type):
-        # Patch every class that has its own copy (a subclass may define it again).
-        for cls in [owner, *_subclasses(owner)]:
-            if name in vars(cls):
-                setattr(cls, name, not_allowed)
+    if isinstance(target, type):
+        for cls in [target, *_subclasses(target)]:
+            for name, value in list(vars(cls).items()):
+                if isinstance(value, FunctionType):
+                    setattr(cls, name, stub)
+    elif isinstance(owner, type):
+        setattr(owner, parts[-1], stub)
+        for cls in _subclasses(owner):
+            if parts[-1] in vars(cls):
+                setattr(cls, parts[-1], stub)
     else:
-        setattr(owner, name, not_allowed)
+        setattr(owner, parts[-1], stub)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -150,7 +182,7 @@ def prepare(orders: dict[str, Any]) -> Path:
     import chainrule.assignment.remote  # noqa: F401
 
     for path in orders.get("forbid", []):
-        _forbid_function(path)
+        _forbid(path)
     for name in forbidden_imports:
         for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[loaded]
@@ -180,7 +212,8 @@ def main() -> None:
     orders, _ = recv_frame(sock)
     home = prepare(orders)
     ep = Endpoint(sock, strict=False, where=lambda exc: student_frames(exc, home.resolve()))
-    ep.importer = importlib.import_module
+    _record_warnings(home.resolve())
+    ep.process_ops = {"import": importlib.import_module, "warnings": lambda: list(_WARNINGS)}
     sys.stdout.flush()
     ep.serve_forever()
     sys.stdout.flush()

@@ -94,7 +94,9 @@ def test_run_autograder_in_gradescope_layout_gives_the_solution_full_marks(
     root = tmp_path / "autograder"
     with zipfile.ZipFile(out / "autograder" / "autograder.zip") as zf:
         zf.extractall(root / "source")
-        assert not any(n.startswith("solution/") for n in zf.namelist())
+        # The solution ships: gradcheck differentiates its forward passes, in a
+        # process the student's code cannot reach (the attack suite checks that).
+        assert any(n.startswith("solution/backprop/") for n in zf.namelist())
         for info in zf.infolist():  # keep the modes, as Gradescope's unzip does
             (root / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
     shutil.copytree(out / "autograder" / "solution" / "backprop", root / "submission" / "backprop")

@@ -58,7 +58,8 @@ def test_make_round_trip(minimal: Path, tmp_path: Path) -> None:
     assert "A comment above a hidden test" not in visible
     assert "def test_double" in visible and "def test_square" in visible
     assert "test_double_negative" in (auto / "tests" / "test_one.py").read_text()
-    # The autograder keeps the solution; the zip does not.
+    # The autograder keeps the solution, and so does the zip: gradcheck differentiates its
+    # forward passes in the trusted process, where the student's code cannot reach it.
     assert (auto / "solution" / "calc" / "ops.py").read_text() == (
         minimal / "calc/ops.py"
     ).read_text()
@@ -67,9 +68,10 @@ def test_make_round_trip(minimal: Path, tmp_path: Path) -> None:
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         run = zf.read("run_autograder").decode()
     assert {"setup.sh", "run_autograder", "tests/test_one.py", "starter/calc/ops.py"} <= names
-    assert not any(n.startswith("solution") for n in names)
+    assert "solution/calc/ops.py" in names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
-    assert "--timeout 30" in run and "chainrule.assignment grade" in run
+    assert "--timeout 30" in run and "chainrule.assignment gradescope" in run
+    assert 'rm -f "$RESULTS"' in run  # nothing planted before grading counts
 
 
 def test_make_refuses_a_solution_that_fails_its_tests(minimal: Path, tmp_path: Path) -> None:
