@@ -51,7 +51,9 @@ def points(
     if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
         raise AssignmentError(f"points: timeout must be a positive number, got {timeout!r}")
     if feedback not in (None, "hints", "full", "minimal"):
-        raise AssignmentError(f"points: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}")
+        raise AssignmentError(
+            f"points: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}"
+        )
 
     def mark(test: F) -> F:
         return test

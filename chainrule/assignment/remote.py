@@ -32,7 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.assignment.wire import ChannelClosed, Codec, ProtocolError, recv_frame, send_frame
+from chainrule.assignment.wire import (
+    ChannelClosedError,
+    Codec,
+    ProtocolError,
+    recv_frame,
+    send_frame,
+)
 
 MAX_NESTING = 32  # calls back and forth inside one call
 MAX_HANDLES = 200_000
@@ -80,7 +86,7 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit] + f" … cut ({len(text) - limit} more)"
 
 
-class LinkedArray(np.ndarray):  # type: ignore[type-arg]
+class LinkedArray(np.ndarray[Any, Any]):
     """A copy of an array attribute of a remote object that writes changes back.
 
     ``a[i] = v``, ``a += v`` and ufuncs with ``out=a`` update the copy, then
@@ -292,7 +298,7 @@ class Endpoint:
         if not (isinstance(methods, list) and all(isinstance(m, str) and m.isidentifier()
                                                   for m in methods)):  # fmt: skip
             raise ProtocolError("a handle's method names are not names")
-        proxy = object.__new__(self._proxy_type(names, str(desc.get("name", "object"))))
+        proxy: Proxy = object.__new__(self._proxy_type(names, str(desc.get("name", "object"))))
         object.__setattr__(proxy, "_cr_ep", self)
         object.__setattr__(proxy, "_cr_id", handle)
         object.__setattr__(proxy, "_cr_methods", frozenset(methods))
@@ -344,7 +350,7 @@ class Endpoint:
         while True:
             try:
                 msg, got = recv_frame(self.sock)
-            except ChannelClosed:
+            except ChannelClosedError:
                 return
             if msg.get("k") != "req":
                 raise ProtocolError("expected a request")
@@ -359,7 +365,7 @@ class Endpoint:
     def _receive(self) -> tuple[dict[str, Any], list[bytes]]:
         try:
             return recv_frame(self.sock)
-        except ChannelClosed:
+        except ChannelClosedError:
             self._break("ended")
         except ProtocolError as exc:
             self._break(f"answered with something that is not a message ({exc})")
@@ -403,7 +409,7 @@ class Endpoint:
             reply = {"k": "ok", "n": seq, "v": self.codec.encode(value, out)}
         except WorkerError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - the worker reports even SystemExit
+        except BaseException as exc:
             out = []
             text = str(exc) if not isinstance(exc, RecursionError) else "maximum recursion depth"
             reply = {

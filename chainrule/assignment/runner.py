@@ -33,6 +33,8 @@ FRAMEWORK_ROOT = Path(__file__).resolve().parents[2]
 
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 MAX_VERDICT = 1 << 20  # bytes read from a test process
+_LIVE: set[int] = set()  # trusted processes running now (without root, the sweep spares them)
+_LIVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -82,27 +84,32 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
     chunks: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
     start = time.perf_counter()
-    with open(private / "trusted.log", "wb") as log:
+    log = open(private / "trusted.log", "wb")  # noqa: SIM115 - closed once the process ends
+    with _LIVE_LOCK:
         proc = subprocess.Popen(
             [sys.executable, "-m", "chainrule.assignment.trusted"],
             cwd=orders["workspace"], env=_environment(orders), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
         )  # fmt: skip
-        os.close(write_end)
-        reader.start()
-        try:
-            proc.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _LIVE.add(proc.pid)
+    os.close(write_end)
+    reader.start()
+    try:
+        proc.wait(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    log.close()
     # Whatever the student's code started, in this test's slot or below us, ends now.
-    if slot.uid is not None:
-        sweep_uid(slot.uid)
-    else:
-        sweep_descendants(os.getpid(), keep=frozenset(_live_trusted()))
+    with _LIVE_LOCK:
+        _LIVE.discard(proc.pid)
+        if slot.uid is not None:
+            sweep_uid(slot.uid)
+        else:  # orphans came to us (a subreaper); the other tests' processes stay
+            sweep_descendants(os.getpid(), keep=frozenset(_LIVE))
     reader.join(timeout=5)
     seconds = time.perf_counter() - start
     if timed_out:
@@ -118,13 +125,6 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
         tail = (private / "trusted.log").read_text(errors="replace")[-1500:]
         raise RuntimeError(f"the grader's test process failed on {test.node_id}:\n{tail}") from None
     return _outcome(data, seconds)
-
-
-_LIVE: set[int] = set()  # trusted processes running now (without root, the sweep spares them)
-
-
-def _live_trusted() -> set[int]:
-    return set(_LIVE)
 
 
 def _outcome(data: dict[str, Any], seconds: float) -> Outcome:

@@ -301,7 +301,8 @@ class WorkerProcess:
             return f"The process running your code {what}; it was stopped."
         if code < 0 or code > 128:
             name = _signal_name(-code if code < 0 else code - 128)
-            return f"The process running your code was {_SIGNAL_CAUSES.get(name, 'killed by ' + name)}."
+            cause = _SIGNAL_CAUSES.get(name, f"killed by {name}")
+            return f"The process running your code was {cause}."
         return (
             f"The process running your code exited (code {code}) in the middle of the test: "
             f"a call to exit() or os._exit(), or a crash."

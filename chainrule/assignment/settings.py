@@ -64,7 +64,9 @@ def read_settings(tests_dir: Path) -> Settings:
         raise AssignmentError(f"{path}: unknown key(s) {sorted(unknown)}")
     feedback = data.get("feedback", "hints")
     if feedback not in FEEDBACK_LEVELS:
-        raise AssignmentError(f"{path}: feedback must be one of {FEEDBACK_LEVELS}, got {feedback!r}")
+        raise AssignmentError(
+            f"{path}: feedback must be one of {FEEDBACK_LEVELS}, got {feedback!r}"
+        )
     return Settings(
         forbid=_names(data.get("forbid", []), "forbid", path),
         forbid_imports=_names(data.get("forbid_imports", []), "forbid_imports", path),

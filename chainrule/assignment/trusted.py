@@ -30,6 +30,7 @@ from chainrule.assignment.sandbox import WorkerProcess, WorkerSpec, become_subre
 
 ORDERS_ENV = "CHAINRULE_GRADING"
 
+
 def _no_peeking() -> None:
     """Make this process non-dumpable: another of the same user cannot ptrace it or open its fds."""
     with contextlib.suppress(OSError, AttributeError):

@@ -98,7 +98,7 @@ class TrustedPlugin:
                     kwargs["reference"] = made
             real_loss(loss, y, t, **kwargs)
 
-        gradcheck.check_layer, gradcheck.check_loss = check_layer, check_loss  # type: ignore[assignment]
+        gradcheck.check_layer, gradcheck.check_loss = check_layer, check_loss
 
     # -- pytest hooks ----------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:

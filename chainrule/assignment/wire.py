@@ -44,7 +44,7 @@ class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
 
 
-class ChannelClosed(ProtocolError):
+class ChannelClosedError(ProtocolError):
     """The other side closed the connection (it exited or was killed)."""
 
 
@@ -53,7 +53,7 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes:
     while got < n:
         chunk = sock.recv(min(n - got, 1 << 20))
         if not chunk:
-            raise ChannelClosed("the connection was closed")
+            raise ChannelClosedError("the connection was closed")
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
@@ -123,7 +123,8 @@ def array_from_bytes(blob: bytes) -> np.ndarray[Any, Any]:
     if count * dtype.itemsize != len(blob) - f.tell():
         raise ProtocolError(f"an array of shape {shape} does not match its bytes")
     flat = np.frombuffer(blob, dtype=dtype, count=count, offset=f.tell())
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
+    arr: np.ndarray[Any, Any] = flat.reshape(shape, order="F" if fortran else "C").copy()
+    return arr
 
 
 def _is_plain_array(value: Any) -> bool:

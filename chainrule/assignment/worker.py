@@ -57,7 +57,7 @@ _WARNINGS: list[str] = []  # what the student's code warned, for the test's repo
 
 
 def _record_warnings(home: Path) -> None:
-    """Keep every warning (up to 10 distinct), with the student's file and line when it is theirs."""
+    """Keep every warning (10 distinct at most), with the student's file and line."""
     import warnings
 
     def keep(message: Any, category: type, filename: str, lineno: int, file: Any = None,
@@ -118,7 +118,7 @@ def _forbid(path: str) -> None:
 
 
 def _subclasses(cls: type) -> list[type]:
-    found = []
+    found: list[type] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
@@ -196,7 +196,8 @@ def prepare(orders: dict[str, Any]) -> Path:
         if key.startswith("CHAINRULE_"):
             del os.environ[key]
     os.environ["HOME"] = str(home)
-    _limit(orders.get("limits", {}), orders.get("memory"))  # RLIMIT_NPROC binds once we are not root
+    # RLIMIT_NPROC binds once we are not root.
+    _limit(orders.get("limits", {}), orders.get("memory"))
     if orders.get("uid") is not None:
         _drop_privileges(int(orders["uid"]), int(orders["gid"]))
     _die_with_parent()
