@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-MAX_MESSAGE = 256 * 2**20  # a message (arrays included) larger than this is refused
+MAX_MESSAGE = 128 * 2**20  # a message (arrays included) larger than this is refused
+MAX_HEADER = 8 * 2**20  # its JSON part: parsed whole, so kept small
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts
 MAX_ITEMS = 1_000_000  # entries of all containers in one message
 
@@ -77,8 +78,8 @@ def recv_frame(sock: socket.socket) -> tuple[dict[str, Any], list[bytes]]:
         raise ProtocolError(f"a message announced {total} bytes (at most {MAX_MESSAGE})")
     data = _read_exactly(sock, total)
     (size,) = struct.unpack(">I", data[:4])
-    if size > total - 4:
-        raise ProtocolError("the header is longer than the message")
+    if size > total - 4 or size > MAX_HEADER:
+        raise ProtocolError(f"a header of {size} bytes (at most {MAX_HEADER}, within the message)")
     try:
         header = json.loads(data[4 : 4 + size].decode("ascii"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -119,8 +119,9 @@ def _forbid(path: str) -> None:
 
 def _subclasses(cls: type) -> list[type]:
     found: list[type] = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_subclasses(sub)]
+    children: list[type] = type.__subclasses__(cls)
+    for child in children:
+        found += [child, *_subclasses(child)]
     return found
 
 
