@@ -15,10 +15,11 @@ class EntryRow:
     """One compared number: an entry ``index`` of a tensor, or a direction ``u``."""
 
     where: str  # "(1, 2)" for an entry, "u₃" for the third random direction
-    numeric: float
+    numeric: float  # NaN when the forward pass could be evaluated on neither side
     analytic: float
     ok: bool
     note: str = ""
+    evaluated: bool = True  # False: no numeric derivative exists to compare with
 
     @property
     def abs_err(self) -> float:
@@ -61,7 +62,8 @@ class TensorResult:
     transposed: list[float] = field(default_factory=list)  # rows read from the transpose
     diagonal: list[float] = field(default_factory=list)  # the Jacobian's diagonal term
     kinks: list[str] = field(default_factory=list)  # where a kink was met
-    skipped: list[str] = field(default_factory=list)  # where forward refused a step
+    one_sided: list[str] = field(default_factory=list)  # where forward refused one side
+    unevaluable: list[str] = field(default_factory=list)  # where it refused both: a failure
 
     @property
     def bad(self) -> list[EntryRow]:

@@ -81,7 +81,7 @@ def _run(
     unchecked = unchecked_finding(res)
     if unchecked:
         run.findings.append(unchecked)
-    if not res.ok:
+    if any(not r.ok and r.evaluated for r in res.rows):
         batch = y.shape[0] if y.ndim == 2 else None
         run.findings.append(numeric_finding(res, batch=batch, width=y.shape[-1], what="∂L/∂y"))
     if opts["contract_checks"]:

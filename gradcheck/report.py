@@ -53,7 +53,8 @@ def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
     for r in results:
         status = "WRONG" if (r.name in wrong or not r.ok) else "ok"
         extra = f"; {len(r.kinks)} at a kink" if r.kinks else ""
-        extra += f"; {len(r.skipped)} skipped (forward refused the step)" if r.skipped else ""
+        extra += f"; {len(r.one_sided)} from one side only" if r.one_sided else ""
+        extra += f"; {len(r.unevaluable)} not evaluable" if r.unevaluable else ""
         lines.append(
             f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
             f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})"

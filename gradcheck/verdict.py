@@ -88,17 +88,21 @@ def numeric_finding(
     what: str,
     grad_out: npt.NDArray[Any] | None = None,
 ) -> Finding:
-    """The finding for a tensor whose numbers disagree, with the worst rows and a hint."""
-    bad = result.bad
-    rows = [r for r in result.rows if r.note != "skipped"]
+    """The finding for a tensor whose numbers disagree, with the worst rows and a hint.
+
+    Only the values that could be evaluated count here; the others are
+    :func:`unchecked_finding`'s.
+    """
+    keep = [i for i, r in enumerate(result.rows) if r.evaluated]
+    rows = [result.rows[i] for i in keep]
+    bad = [r for r in rows if not r.ok]
     a = np.array([r.analytic for r in rows])
     n = np.array([r.numeric for r in rows])
     t = np.array(result.transposed) if len(result.transposed) == len(result.rows) else None
     if t is not None:
-        t = t[[i for i, r in enumerate(result.rows) if r.note != "skipped"]]
+        t = t[keep]
     name = "the input gradient" if result.name == "input" else f"{result.name}'s gradient"
     hint = diagnose(a, n, name=name, batch=batch, width=width, transposed=t)
-    keep = [i for i, r in enumerate(result.rows) if r.note != "skipped"]
     if (
         hint is None
         and len(result.diagonal) == len(result.rows)
@@ -130,19 +134,37 @@ def numeric_finding(
         f"({what}, shape {shape_str(result.shape)}; checked {result.method}). "
         f"Worst:",
         details=details,
-        rows=result.worst(WORST),
+        rows=sorted(rows, key=lambda r: (r.ok, -r.abs_err))[:WORST],
         hint=hint,
     )
 
 
+def _at(where: str) -> str:
+    return f"direction {where}" if where.startswith("u") else f"entry {where}"
+
+
 def unchecked_finding(result: TensorResult) -> Finding | None:
-    """A tensor none of whose values could be compared has not been checked: say so."""
-    if not result.rows or any(r.note != "skipped" for r in result.rows):
+    """Values whose forward pass fails on both sides of θ have not been checked: a failure.
+
+    A forward pass that gives NaN the moment anything moves would otherwise
+    hide any backward at all.
+    """
+    failed = [r for r in result.rows if not r.evaluated]
+    if not failed:
         return None
+    if len(failed) == 1:
+        at = _at(failed[0].where)
+    else:
+        listed = ", ".join(r.where for r in failed[:4]) + (", …" if len(failed) > 4 else "")
+        at = f"{len(failed)} of the {len(result.rows)} compared values ({listed})"
     return Finding(
         result.name,
         "could not be checked",
-        f"the forward pass failed at every perturbed point θ ± h ({result.skipped[0]})",
-        hint="check at a point where the forward pass is defined a little way around it "
-        "(e.g. probabilities not within 1e-5 of 0)",
+        f"the forward pass gives NaN/inf or raises at θ ± h for {at}: "
+        f"the gradient there cannot be checked",
+        details=result.unevaluable[:3],
+        hint="the forward pass must be defined a little way around the checked point: "
+        "look for a division by zero, a log of 0, an overflowing exp or a value pushed "
+        "out of its domain (or, if the point is at the edge of the domain on purpose, "
+        "check at one further inside, e.g. probabilities not within 1e-5 of 0)",
     )
