@@ -40,7 +40,7 @@ DIRECTION_SHRINKS = (1.0, 10.0, 100.0)
 UNEVALUABLE = "forward fails at θ ± h"
 
 
-def _where(shape: tuple[int, ...], flat_index: int) -> str:
+def where_of(shape: tuple[int, ...], flat_index: int) -> str:
     idx = np.unravel_index(flat_index, shape) if shape else ()
     return "(" + ", ".join(str(int(i)) for i in idx) + ("," if len(idx) == 1 else "") + ")"
 
@@ -175,7 +175,7 @@ def compare_tensor(
     flat_a = a.reshape(-1)
     square = a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1
     for i in indices:
-        where = _where(shape, int(i))
+        where = where_of(shape, int(i))
         if square:  # what a transposed gradient would show here, for the hint
             result.transposed.append(float(a.T.reshape(-1)[i]))
         probe.diagonal = None

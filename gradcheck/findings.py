@@ -40,7 +40,8 @@ class Finding:
     ``"not linear in grad_out"``, ``"mutates its argument"``,
     ``"batch is not the sum of its samples"``, ``"wrong reduction"``,
     ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``,
-    ``"missing from parameters()"``.
+    ``"missing from parameters()"``, ``"forward differs from the reference"``,
+    ``"parameters differ from the reference"``.
     """
 
     tensor: str
@@ -49,6 +50,7 @@ class Finding:
     details: list[str] = field(default_factory=list)
     rows: list[EntryRow] = field(default_factory=list)
     hint: str | None = None
+    columns: tuple[str, str] = ("numeric", "analytic")  # what a row's two numbers are
 
 
 @dataclass

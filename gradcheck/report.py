@@ -23,8 +23,9 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _table(rows: list[EntryRow]) -> list[str]:
-    head = f"{'entry':<12} {'numeric':>13} {'analytic':>13} {'abs error':>10} {'rel error':>10}"
+def _table(rows: list[EntryRow], columns: tuple[str, str] = ("numeric", "analytic")) -> list[str]:
+    first, second = columns
+    head = f"{'entry':<12} {first:>13} {second:>13} {'abs error':>10} {'rel error':>10}"
     lines = [head]
     for r in rows:
         mark = "" if r.ok else "  ✗"
@@ -41,7 +42,7 @@ def _finding(i: int, total: int, f: Finding) -> list[str]:
     lines = [f"Problem {i} of {total}: {where}: {f.kind}", f"  {f.summary}"]
     lines += [f"  {d}" for d in f.details]
     if f.rows:
-        lines += ["  " + line for line in _table(f.rows)]
+        lines += ["  " + line for line in _table(f.rows, f.columns)]
     if f.hint:
         lines.append(f"  Hint: {f.hint}.")
     return lines
@@ -90,6 +91,8 @@ PHRASES = {
     "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
     "could not be checked": "could not be checked",
     "missing from parameters()": "is missing from parameters()",
+    "forward differs from the reference": "differs from the reference implementation's",
+    "parameters differ from the reference": "differ from the reference implementation's",
 }
 
 
@@ -99,6 +102,10 @@ def label(tensor: str, kind: str, input_label: str) -> str:
         return f"the argument {tensor}"
     if kind == "missing from parameters()":
         return f"the Parameter {tensor}"
+    if kind == "forward differs from the reference":
+        return "the loss value" if tensor == "loss value" else "the output of forward(x)"
+    if kind == "parameters differ from the reference":
+        return "the layer's parameters()"
     if tensor == "loss value":
         return "the loss value"
     if tensor == "input":
@@ -121,6 +128,7 @@ def render(
         while_ = first.details[-1] if first.details else ""
         who = "backward" if "backward(G)" in while_ else "the layer"
         who = "forward" if "forward(x)" in while_ or "numeric" in while_ else who
+        who = "the reference implementation" if "reference" in while_ else who
         error_name = first.summary.split(":")[0]
         headline = f"Gradient check failed for {subject}: {who} raised {error_name}"
     else:
