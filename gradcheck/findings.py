@@ -35,6 +35,13 @@ class EntryRow:
 class Finding:
     """One problem: which tensor, what kind, what to tell the user.
 
+    What to tell comes at two depths, because a course grader may show the
+    *kind* of slip but not the answer: ``slip`` says what is wrong (negated,
+    transposed, all zeros, the diagonal of the Jacobian only) without the
+    equation or code of the right gradient; ``hint`` is the full advice and
+    may quote them. ``bare_summary`` is ``summary`` without the equation it
+    quotes, for the few summaries that quote one.
+
     ``kind`` is one of ``"wrong gradient"``, ``"wrong shape"``, ``"wrong dtype"``,
     ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
     ``"not linear in grad_out"``, ``"mutates its argument"``,
@@ -51,6 +58,8 @@ class Finding:
     rows: list[EntryRow] = field(default_factory=list)
     hint: str | None = None
     columns: tuple[str, str] = ("numeric", "analytic")  # what a row's two numbers are
+    slip: str | None = None  # the hint without the answer's equation or code
+    bare_summary: str | None = None  # the summary without them (None: it has none)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from gradcheck.errors import GradcheckError, NondifferentiableError
 from gradcheck.findings import Finding
 from gradcheck.harness import Harness
 from gradcheck.layer_run import LayerRun, run_checks
-from gradcheck.report import render, shape_str, small_input_lines, subject_of
+from gradcheck.report import render_all, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import resolve
 from layers.errors import HyperparameterError
 
@@ -128,6 +128,7 @@ def check_layer(
                 details=kinked[:5],
                 hint="draw inputs away from the kink (e.g. |z| > 1e-3 for ReLU), "
                 "or pass kinks='accept'",
+                slip="the checked point is a kink, where the gradient is not defined",
             ),
         )
     if not run.findings:
@@ -154,9 +155,14 @@ def check_layer(
         f"To reproduce: {call} with layer = {subject}{values} and",
         *small_input_lines("x", x_arr),
     ]
-    report = render(subject, setup, run.findings, run.results, run.tol, reproduce)
+    texts = render_all(subject, setup, run.findings, run.results, run.tol, reproduce)
     kind = run.findings[0].kind
     error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
     raise error(
-        report, layer=subject, findings=run.findings, results=run.results, seed=seed
+        texts["full"],
+        layer=subject,
+        findings=run.findings,
+        results=run.results,
+        seed=seed,
+        texts=texts,
     ) from crashed

@@ -12,6 +12,7 @@ from gradcheck import contract
 from gradcheck.compare import compare_tensor
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT, Harness
+from gradcheck.hints import Diagnosis
 from gradcheck.naming import unlisted_parameters
 from gradcheck.probe import Probe
 from gradcheck.reference import adopt_parameters, forward_finding
@@ -31,17 +32,20 @@ class LayerRun:
     results: list[TensorResult] = field(default_factory=list)
 
 
-def fallback_hint(name: str, input_ok: bool) -> str:
+def fallback(name: str, input_ok: bool) -> Diagnosis:
     """Where to look when no simple relation (sign, factor, transpose) explains the error."""
     if name == INPUT:
-        return (
+        return Diagnosis(
+            "no simple slip (sign, factor, transpose) explains it",
             "re-derive ∂L/∂x: backward must return grad_out times the layer's Jacobian "
-            "(the chain rule), one row per sample"
+            "(the chain rule), one row per sample",
         )
+    right = " (the input gradient is right)" if input_ok else ""
     where = " (the input gradient is right, so look there)" if input_ok else ""
-    return (
+    return Diagnosis(
+        f"no simple slip (sign, factor, transpose) explains it{right}",
         f"no simple slip (sign, factor, transpose) explains it: re-derive ∂L/∂{name} in "
-        f"the line of backward that writes {name}.grad{where}, summing over the samples"
+        f"the line of backward that writes {name}.grad{where}, summing over the samples",
     )
 
 
@@ -149,9 +153,9 @@ def run_checks(
         broken += contract.linear(h, x.copy(), G, first, rng)
         broken += contract.row_wise(h, x.copy(), G, first, opts["row_wise"])
         for f in run.findings:  # a contract break often explains a wrong number
-            cause = next((c.hint for c in broken if c.tensor == f.tensor and c.hint), None)
-            if cause and (f.hint is None or "ignores grad_out" in cause):
-                f.hint = cause
+            cause = next((c for c in broken if c.tensor == f.tensor and c.hint), None)
+            if cause and cause.hint and (f.hint is None or "ignores grad_out" in cause.hint):
+                f.hint, f.slip = cause.hint, cause.slip
         run.findings += broken
         for path in unlisted_parameters(h.layer) if ref is None else []:
             run.findings.append(
@@ -162,9 +166,10 @@ def run_checks(
                     f"it: an optimizer would never update it, and its gradient was not checked",
                     hint="override parameters() to return every Parameter, e.g. "
                     "`return self.fc1.parameters() + self.fc2.parameters()`",
+                    slip="parameters() does not list it",
                 )
             )
     input_ok = any(r.name == INPUT and r.ok for r in run.results)
     for f in run.findings:
         if f.kind == "wrong gradient" and f.hint is None:
-            f.hint = fallback_hint(f.tensor, input_ok)
+            f.slip, f.hint = fallback(f.tensor, input_ok)

@@ -17,7 +17,7 @@ from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT
 from gradcheck.probe import Probe
 from gradcheck.reference import forward_finding
-from gradcheck.report import render, shape_str, small_input_lines, subject_of
+from gradcheck.report import render_all, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import Tolerance, resolve
 from gradcheck.verdict import check_form, numeric_finding, unchecked_finding
 from layers.errors import HyperparameterError
@@ -42,6 +42,7 @@ def _reduction(loss: Any, y: npt.NDArray[Any], t: npt.NDArray[Any], total: float
         hint=f"with reduction={reduction!r} the batch loss is the {reduction} of "
         f"the per-sample losses; divide by the number of samples N only "
         f"(not by N·M) for 'mean', and not at all for 'sum'",
+        slip=f"the batch loss is not the {reduction} of the per-sample losses",
     )
 
 
@@ -106,6 +107,7 @@ def _run(
                     "not repeatable",
                     "a second forward/backward with the same y and t gave a different ∂L/∂y",
                     hint="backward must depend only on the last forward, not on earlier calls",
+                    slip="∂L/∂y depends on state left by earlier calls",
                 )
             )
         wrong_total = _reduction(loss, y.copy(), t.copy(), run.total)
@@ -174,6 +176,7 @@ def check_loss(
                 f"{len(kinked)} checked value(s) sit at a kink:",
                 details=kinked[:5],
                 hint="draw y away from the kink",
+                slip="the checked point is a kink, where the gradient is not defined",
             ),
         )
     if not run.findings:
@@ -199,9 +202,14 @@ def check_loss(
         *small_input_lines("t", t_arr),
     ]
     input_label = "∂L/∂y (the array backward() returns)"
-    report = render(subject, setup, run.findings, run.results, tol, reproduce, input_label)
+    texts = render_all(subject, setup, run.findings, run.results, tol, reproduce, input_label)
     kind = run.findings[0].kind
     error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
     raise error(
-        report, layer=subject, findings=run.findings, results=run.results, seed=seed
+        texts["full"],
+        layer=subject,
+        findings=run.findings,
+        results=run.results,
+        seed=seed,
+        texts=texts,
     ) from crashed

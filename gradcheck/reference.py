@@ -53,6 +53,7 @@ def adopt_parameters(layer: Harness, reference: Harness) -> Finding | None:
             f"{_shapes(theirs, names)}",
             hint="parameters() must list the layer's Parameters in the order and with the "
             "shapes the assignment specifies",
+            slip="parameters() lists other Parameters than the reference implementation",
         )
     for value, (_, p) in zip(values, reference.params, strict=True):
         p.value[...] = value
@@ -63,6 +64,7 @@ _FORWARD_HINT = (
     "forward must compute the function the assignment specifies; the gradients are "
     "checked against that function"
 )
+_FORWARD_SLIP = "the forward pass was changed: it no longer computes the specified function"
 
 
 def forward_finding(
@@ -79,7 +81,7 @@ def forward_finding(
             f"forward gives shape {shape_str(a.shape)}, the reference implementation "
             f"{shape_str(r.shape)}, at {at}: {changed}"
         )
-        return Finding(tensor, FORWARD_CHANGED, summary, hint=_FORWARD_HINT)
+        return Finding(tensor, FORWARD_CHANGED, summary, hint=_FORWARD_HINT, slip=_FORWARD_SLIP)
     close = tol.close(a, r)
     if np.all(close):
         return None
@@ -88,7 +90,7 @@ def forward_finding(
             f"forward gives {float(a):.6g}, the reference implementation {float(r):.6g}, "
             f"at {at}: {changed}"
         )
-        return Finding(tensor, FORWARD_CHANGED, summary, hint=_FORWARD_HINT)
+        return Finding(tensor, FORWARD_CHANGED, summary, hint=_FORWARD_HINT, slip=_FORWARD_SLIP)
     rows = [
         EntryRow(where_of(a.shape, i), float(r.flat[i]), float(a.flat[i]), ok=bool(close.flat[i]))
         for i in range(a.size)
@@ -100,5 +102,6 @@ def forward_finding(
         f"implementation's at {at}: {changed}. Worst:",
         rows=sorted(rows, key=lambda row: (row.ok, -row.abs_err))[:WORST],
         hint=_FORWARD_HINT,
+        slip=_FORWARD_SLIP,
         columns=("reference", "forward"),
     )

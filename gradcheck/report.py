@@ -37,14 +37,20 @@ def _table(rows: list[EntryRow], columns: tuple[str, str] = ("numeric", "analyti
     return lines
 
 
-def _finding(i: int, total: int, f: Finding) -> list[str]:
-    where = "the checked code" if f.kind == "raised an exception" else f.tensor
-    lines = [f"Problem {i} of {total}: {where}: {f.kind}", f"  {f.summary}"]
+def _where(f: Finding) -> str:
+    return "the checked code" if f.kind == "raised an exception" else f.tensor
+
+
+def _finding(i: int, total: int, f: Finding, answers: bool) -> list[str]:
+    """One problem; without ``answers``, the slip instead of the hint, and the bare summary."""
+    summary = f.summary if answers else (f.bare_summary or f.summary)
+    lines = [f"Problem {i} of {total}: {_where(f)}: {f.kind}", f"  {summary}"]
     lines += [f"  {d}" for d in f.details]
     if f.rows:
         lines += ["  " + line for line in _table(f.rows, f.columns)]
-    if f.hint:
-        lines.append(f"  Hint: {f.hint}.")
+    hint = f.hint if answers else f.slip
+    if hint:
+        lines.append(f"  Hint: {hint}.")
     return lines
 
 
@@ -113,6 +119,16 @@ def label(tensor: str, kind: str, input_label: str) -> str:
     return f"the gradient of {tensor}"
 
 
+DETAILS = ("full", "hints", "minimal")
+
+
+def minimal_text(subject: str, findings: list[Finding]) -> str:
+    """Which tensors are wrong and how, one line each: no numbers, no hints."""
+    lines = [f"Gradient check failed for {subject}:"]
+    lines += [f"  {_where(f)}: {f.kind}" for f in findings]
+    return "\n".join(lines)
+
+
 def render(
     subject: str,
     setup: list[str],
@@ -121,8 +137,16 @@ def render(
     tol: Tolerance,
     reproduce: list[str],
     input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+    detail: str = "full",
 ) -> str:
-    """The full report: headline, what was checked, each problem, summary, reproduction."""
+    """The report: headline, what was checked, each problem, summary, reproduction.
+
+    ``detail`` is one of :data:`DETAILS`: ``"full"`` gives every hint whole,
+    ``"hints"`` the same report with each hint cut to its slip (no equation or
+    code of the answer), ``"minimal"`` only :func:`minimal_text`.
+    """
+    if detail == "minimal":
+        return minimal_text(subject, findings)
     first = findings[0]
     if first.kind == "raised an exception":
         while_ = first.details[-1] if first.details else ""
@@ -140,11 +164,25 @@ def render(
     lines += [f"  {s}" for s in setup]
     lines.append(f"  Pass rule: {tol.describe()}.")
     for i, f in enumerate(findings, 1):
-        lines += ["", *_finding(i, len(findings), f)]
+        lines += ["", *_finding(i, len(findings), f, answers=detail == "full")]
     if results:
         lines += ["", *_summary(results, {f.tensor for f in findings})]
     lines += ["", *reproduce]
     return "\n".join(lines)
+
+
+def render_all(
+    subject: str,
+    setup: list[str],
+    findings: list[Finding],
+    results: list[TensorResult],
+    tol: Tolerance,
+    reproduce: list[str],
+    input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+) -> dict[str, str]:
+    """The report at every level of :data:`DETAILS`, by name."""
+    args = (subject, setup, findings, results, tol, reproduce, input_label)
+    return {detail: render(*args, detail=detail) for detail in DETAILS}
 
 
 def subject_of(obj: Any) -> str:

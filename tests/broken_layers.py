@@ -38,6 +38,24 @@ class TransposedLinear(Linear):
         return grad_x
 
 
+class TransposedInPlaceLinear(Linear):
+    """``W.grad[...] = Xᵀ G``: written into the array, so NumPy refuses it when D ≠ M."""
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        grad_x = super().backward(grad_out)
+        X = np.atleast_2d(_saved(self._x))
+        G = np.atleast_2d(np.asarray(grad_out))
+        self.W.grad[...] = X.T @ G
+        return grad_x
+
+
+class StubLinear(Linear):
+    """A starter-code backward: the stub ``chainrule assignment make`` writes."""
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        raise NotImplementedError("Linear.backward: fill W.grad and b.grad, return ∂L/∂x")
+
+
 class NoBiasGradLinear(Linear):
     """Forgets ∇_b L = Σ_i g_i."""
 
