@@ -86,8 +86,11 @@ def check_layer(
         are restored afterwards), and ``layer``'s forward output must match the
         reference's. ``layer`` is then only called and read, never perturbed
         or walked, so it may be a proxy to an object in another process whose
-        attributes are copies; the gradients still come from its ``backward``
-        and its ``Parameter.grad``, named after the reference's parameters.
+        attributes are copies (it needs ``forward``, ``backward`` and
+        ``parameters()``, whose entries have ``value``, ``grad``, ``shape``,
+        ``dtype`` and ``zero_grad()``). The gradients still come from its
+        ``backward`` and its ``Parameter.grad``, named after the reference's
+        parameters.
 
     Raises
     ------
