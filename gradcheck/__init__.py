@@ -7,13 +7,15 @@
 
 ``check_layer(layer, x)`` and ``check_loss(loss, y, t)`` return None when every
 gradient is right and raise :class:`GradcheckError` (an ``AssertionError``, so
-pytest reports it) whose message is a full report otherwise. The numeric
+pytest reports it) whose message is a full report otherwise;
+:func:`report_text` gives the same report without the answer's equations
+(``"hints"``) or as one line per problem (``"minimal"``), for graders. The numeric
 derivatives they use are public too (:mod:`gradcheck.numeric`). Hypothesis
 strategies live in :mod:`gradcheck.strategies` (imported only on request, so
 this package needs nothing but NumPy).
 """
 
-from gradcheck.errors import GradcheckError, NondifferentiableError
+from gradcheck.errors import GradcheckError, NondifferentiableError, report_text
 from gradcheck.layer_check import check_layer
 from gradcheck.loss_check import check_loss
 from gradcheck.numeric import (
@@ -33,5 +35,6 @@ __all__ = [
     "directional_derivative",
     "numeric_gradient",
     "partial_derivative",
+    "report_text",
     "step_size",
 ]

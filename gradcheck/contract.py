@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from gradcheck.findings import Finding
 from gradcheck.harness import INPUT, Harness
-from gradcheck.hints import diagnose
+from gradcheck.hints import diagnosis
 
 Array = npt.NDArray[Any]
 
@@ -53,6 +53,8 @@ def repeatable(h: Harness, x: Array, G: Array, first: dict[str, Array]) -> list[
                     f"{np.max(np.abs(second[name])):.6g})",
                     hint=f"backward adds to {name}.grad (`+=`) instead of overwriting it (`=`); "
                     f"gradients must not depend on earlier calls",
+                    slip=f"backward adds to {name}.grad instead of overwriting it: "
+                    f"the gradient grows with every call",
                 )
             )
         else:
@@ -64,6 +66,7 @@ def repeatable(h: Harness, x: Array, G: Array, first: dict[str, Array]) -> list[
                     "a different gradient",
                     hint="backward must depend only on the last forward's x and "
                     "on grad_out, not on state left by earlier calls",
+                    slip="the gradient depends on state left by earlier calls",
                 )
             )
     return found
@@ -84,6 +87,8 @@ def linear(
         if same(mixed[name], expected, x.dtype) and not np.any(zero[name]):
             continue
         ignores = same(second[name], a, x.dtype) and np.any(a)
+        what = "the input gradient" if name == INPUT else name + ".grad"
+        ignored = f"{what} does not change when grad_out does: backward ignores grad_out"
         found.append(
             Finding(
                 name,
@@ -91,16 +96,13 @@ def linear(
                 "backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
                 if not same(mixed[name], expected, x.dtype)
                 else "backward(zeros) gave a non-zero gradient",
-                hint=(
-                    f"{'the input gradient' if name == INPUT else name + '.grad'} does not "
-                    f"change when grad_out does: backward ignores grad_out; multiply by it "
-                    f"(chain rule: ∇_z L = ∇_h L ∘ σ'(z))"
-                )
+                hint=f"{ignored}; multiply by it (chain rule: ∇_z L = ∇_h L ∘ σ'(z))"
                 if ignores
                 else (
                     "the gradient must be a vector-Jacobian product Jᵀ·grad_out: no term may "
                     "be added that does not come from grad_out"
                 ),
+                slip=ignored if ignores else "part of the gradient does not come from grad_out",
             )
         )
     return found
@@ -124,6 +126,7 @@ def row_wise(
                 "the forward pass of a batch differs from the forward pass of its rows one by one",
                 hint="pass row_wise=False if the layer mixes "
                 "samples on purpose (as batch norm does)",
+                slip="a row's output depends on the other rows of the batch",
             )
         ]
     parts = [h.gradients(x[c], G[c]) for c in chunks]
@@ -141,20 +144,23 @@ def row_wise(
             )
         if summed is not None and same(a, summed, x.dtype):
             continue
-        hint = (
-            None
-            if summed is None
-            else diagnose(a, summed, name=f"{name}'s gradient of the batch", batch=x.shape[0])
+        of_batch = f"{name}'s gradient of the batch"
+        known = None if summed is None else diagnosis(a, summed, name=of_batch, batch=x.shape[0])
+        differs = (
+            f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "
+            f"gradients of its rows"
         )
         found.append(
             Finding(
                 name,
                 "batch is not the sum of its samples",
-                f"the gradient for the batch of {x.shape[0]} rows differs from the sum of the "
-                f"gradients of its rows (the notes: ∇_W L = Σ_i g_i x_iᵀ)",
-                hint=hint
-                or "each sample's gradient must be added up, and nothing else divides "
+                f"{differs} (the notes: ∇_W L = Σ_i g_i x_iᵀ)",
+                hint=known.hint
+                if known
+                else "each sample's gradient must be added up, and nothing else divides "
                 "or mixes them: divide by N only in the loss",
+                slip=known.slip if known else "something divides or mixes the samples' gradients",
+                bare_summary=differs,
             )
         )
     return found
@@ -171,4 +177,5 @@ def untouched(what: str, before: Array, after: Array) -> Finding | None:
         f"{what} was modified in place ({changed} entr{'y' if changed == 1 else 'ies'} changed)",
         hint="work on a copy (`x = x.copy()`), or write `x * m` "
         "instead of `x *= m`: the caller still needs its array",
+        slip=f"{what} is changed in place, but the caller still needs it",
     )

@@ -9,6 +9,8 @@ layer's source); the attributes give the same facts to a program.
 from __future__ import annotations
 
 from gradcheck.findings import Finding, TensorResult
+from gradcheck.report import DETAILS, minimal_text
+from layers.errors import HyperparameterError
 
 
 class GradcheckError(AssertionError):
@@ -35,6 +37,8 @@ class GradcheckError(AssertionError):
         The seed that reproduces the random upstream gradient and directions.
     report : str
         The full report (also ``str(err)``).
+    texts : dict of str
+        The report at each level of detail, by name (see :func:`report_text`).
     """
 
     def __init__(
@@ -45,9 +49,11 @@ class GradcheckError(AssertionError):
         findings: list[Finding] | None = None,
         results: list[TensorResult] | None = None,
         seed: int = 0,
+        texts: dict[str, str] | None = None,
     ) -> None:
         super().__init__(report)  # args = (report,): pickles (and crosses processes) as is
         self.report = report
+        self.texts = dict(texts or {"full": report})
         self.layer = layer
         self.findings = findings or []
         self.results = results or []
@@ -68,3 +74,26 @@ class NondifferentiableError(GradcheckError):
     right or wrong: draw inputs away from the kink, or use ``kinks="accept"``
     to accept any value between the left and right derivatives.
     """
+
+
+def report_text(error: GradcheckError, detail: str = "full") -> str:
+    """The report of a failed check at the level of detail a grader chooses to show.
+
+    - ``"full"``: the whole report, ``str(error)``, hints with the equation or
+      code that fixes the mistake;
+    - ``"hints"``: the same report with each hint cut to its *slip*, the kind
+      of mistake (negated, transposed, all zeros, the Jacobian's diagonal
+      only, …) without the answer; worst entries, tensor names and what was
+      compared are kept;
+    - ``"minimal"``: which tensors are wrong and the kind of finding, one line
+      each.
+
+    An error built elsewhere without these texts never gives more than the
+    minimal text below the full level.
+    """
+    if detail not in DETAILS:
+        raise HyperparameterError(f"report_text: detail must be one of {DETAILS}, got {detail!r}")
+    if detail == "full":
+        return str(error)
+    stored = getattr(error, "texts", {}).get(detail)
+    return stored if stored is not None else minimal_text(error.layer, error.findings)

@@ -15,10 +15,11 @@ class EntryRow:
     """One compared number: an entry ``index`` of a tensor, or a direction ``u``."""
 
     where: str  # "(1, 2)" for an entry, "u₃" for the third random direction
-    numeric: float
+    numeric: float  # NaN when the forward pass could be evaluated on neither side
     analytic: float
     ok: bool
     note: str = ""
+    evaluated: bool = True  # False: no numeric derivative exists to compare with
 
     @property
     def abs_err(self) -> float:
@@ -34,12 +35,20 @@ class EntryRow:
 class Finding:
     """One problem: which tensor, what kind, what to tell the user.
 
+    What to tell comes at two depths, because a course grader may show the
+    *kind* of slip but not the answer: ``slip`` says what is wrong (negated,
+    transposed, all zeros, the diagonal of the Jacobian only) without the
+    equation or code of the right gradient; ``hint`` is the full advice and
+    may quote them. ``bare_summary`` is ``summary`` without the equation it
+    quotes, for the few summaries that quote one.
+
     ``kind`` is one of ``"wrong gradient"``, ``"wrong shape"``, ``"wrong dtype"``,
     ``"not finite"``, ``"accumulates"``, ``"not repeatable"``,
     ``"not linear in grad_out"``, ``"mutates its argument"``,
     ``"batch is not the sum of its samples"``, ``"wrong reduction"``,
     ``"non-differentiable point"``, ``"could not be checked"``, ``"raised an exception"``,
-    ``"missing from parameters()"``.
+    ``"missing from parameters()"``, ``"forward differs from the reference"``,
+    ``"parameters differ from the reference"``.
     """
 
     tensor: str
@@ -48,6 +57,9 @@ class Finding:
     details: list[str] = field(default_factory=list)
     rows: list[EntryRow] = field(default_factory=list)
     hint: str | None = None
+    columns: tuple[str, str] = ("numeric", "analytic")  # what a row's two numbers are
+    slip: str | None = None  # the hint without the answer's equation or code
+    bare_summary: str | None = None  # the summary without them (None: it has none)
 
 
 @dataclass
@@ -61,7 +73,8 @@ class TensorResult:
     transposed: list[float] = field(default_factory=list)  # rows read from the transpose
     diagonal: list[float] = field(default_factory=list)  # the Jacobian's diagonal term
     kinks: list[str] = field(default_factory=list)  # where a kink was met
-    skipped: list[str] = field(default_factory=list)  # where forward refused a step
+    one_sided: list[str] = field(default_factory=list)  # where forward refused one side
+    unevaluable: list[str] = field(default_factory=list)  # where it refused both: a failure
 
     @property
     def bad(self) -> list[EntryRow]:

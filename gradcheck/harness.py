@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gradcheck.naming import named_parameters
+from gradcheck.naming import named_parameters, names_by_position
 from layers.parameter import Parameter
 
 Array = npt.NDArray[Any]
@@ -23,9 +23,14 @@ INPUT = "input"
 class Harness:
     """Calls ``layer`` and returns its gradients as ``{"input": …, "W": …, …}``."""
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, names: list[str] | None = None) -> None:
+        """``names``: the parameters' names by position (a reference's), instead of
+        looking them up in ``layer``'s attributes (a proxy has none to show)."""
         self.layer = layer
-        self.params: list[tuple[str, Parameter]] = named_parameters(layer)
+        if names is None:
+            self.params: list[tuple[str, Parameter]] = named_parameters(layer)
+        else:
+            self.params = names_by_position(layer, names)
 
     def forward(self, x: Array) -> Array:
         return np.asarray(self.layer.forward(x))

@@ -14,7 +14,7 @@ from gradcheck.errors import GradcheckError, NondifferentiableError
 from gradcheck.findings import Finding
 from gradcheck.harness import Harness
 from gradcheck.layer_run import LayerRun, run_checks
-from gradcheck.report import render, shape_str, small_input_lines, subject_of
+from gradcheck.report import render_all, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import resolve
 from layers.errors import HyperparameterError
 
@@ -41,6 +41,7 @@ def check_layer(
     max_entries: int = 64,
     sampled: int = 12,
     directions: int = 4,
+    reference: Any = None,
 ) -> None:
     """Check every gradient ``layer.backward`` computes at ``x``; raise if one is wrong.
 
@@ -77,6 +78,19 @@ def check_layer(
     max_entries, sampled, directions : int
         Tensors up to ``max_entries`` entries are checked entry by entry; larger
         ones on ``sampled`` random entries and ``directions`` random directions.
+    reference : Layer, optional
+        A trusted object of the same kind (the instructor's class, built with
+        the same arguments). The numeric derivatives then come from
+        ``reference.forward``, after the layer's parameter values are copied
+        into the reference's (by position in ``parameters()``; the reference's
+        are restored afterwards), and ``layer``'s forward output must match the
+        reference's. ``layer`` is then only called and read, never perturbed
+        or walked, so it may be a proxy to an object in another process whose
+        attributes are copies (it needs ``forward``, ``backward`` and
+        ``parameters()``, whose entries have ``value``, ``grad``, ``shape``,
+        ``dtype`` and ``zero_grad()``). The gradients still come from its
+        ``backward`` and its ``Parameter.grad``, named after the reference's
+        parameters.
 
     Raises
     ------
@@ -87,8 +101,10 @@ def check_layer(
         raise HyperparameterError(f"check_layer: kinks must be one of {KINK_MODES}, got {kinks!r}")
     rng = np.random.default_rng(seed)
     x_arr = _float_input(layer, x)
-    h = Harness(layer)
-    saved = h.snapshot()
+    ref = None if reference is None else Harness(reference)
+    h = Harness(layer) if ref is None else Harness(layer, [name for name, _ in ref.params])
+    perturbed = h if ref is None else ref  # the one whose parameters the probes move
+    saved = perturbed.snapshot()
     compare = dict(max_entries=max_entries, sampled=sampled, directions=directions)
     opts: dict[str, Any] = dict(
         rtol=rtol, atol=atol, row_wise=row_wise, contract_checks=contract_checks
@@ -97,12 +113,12 @@ def check_layer(
     run = LayerRun(resolve(x_arr.dtype, rtol, atol))
     crashed: BaseException | None = None
     try:
-        run_checks(run, h, x_arr, rng, opts)
+        run_checks(run, h, x_arr, rng, opts, ref)
     except Exception as exc:  # the checked code raised: that is a failed check too
         run.findings.insert(0, crash_finding(run.phase, exc))
         crashed = exc
     finally:
-        h.restore(saved)
+        perturbed.restore(saved)
 
     kinked = [f"{r.name} {k}" for r in run.results for k in r.kinks]
     if kinks == "raise" and kinked:
@@ -115,6 +131,7 @@ def check_layer(
                 details=kinked[:5],
                 hint="draw inputs away from the kink (e.g. |z| > 1e-3 for ReLU), "
                 "or pass kinks='accept'",
+                slip="the checked point is a kink, where the gradient is not defined",
             ),
         )
     if not run.findings:
@@ -128,13 +145,27 @@ def check_layer(
         "(L(θ + h) − L(θ − h)) / 2h, h ≈ ∛ε·max(1, |θ|).",
     ]
     values = " (with the same parameter values)" if h.params else ""
+    call = f"check_layer(layer, x, seed={seed})"
+    if reference is not None:
+        setup.append(
+            f"The numeric derivatives are those of the reference implementation "
+            f"{subject_of(reference)}, given the layer's parameter values; the layer's "
+            f"forward output must match the reference's."
+        )
+        call = f"check_layer(layer, x, seed={seed}, reference=reference)"
+        values += f", reference = {subject_of(reference)}"
     reproduce = [
-        f"To reproduce: check_layer(layer, x, seed={seed}) with layer = {subject}{values} and",
+        f"To reproduce: {call} with layer = {subject}{values} and",
         *small_input_lines("x", x_arr),
     ]
-    report = render(subject, setup, run.findings, run.results, run.tol, reproduce)
+    texts = render_all(subject, setup, run.findings, run.results, run.tol, reproduce)
     kind = run.findings[0].kind
     error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
     raise error(
-        report, layer=subject, findings=run.findings, results=run.results, seed=seed
+        texts["full"],
+        layer=subject,
+        findings=run.findings,
+        results=run.results,
+        seed=seed,
+        texts=texts,
     ) from crashed

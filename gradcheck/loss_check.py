@@ -16,7 +16,8 @@ from gradcheck.errors import GradcheckError, NondifferentiableError
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT
 from gradcheck.probe import Probe
-from gradcheck.report import render, shape_str, small_input_lines, subject_of
+from gradcheck.reference import forward_finding
+from gradcheck.report import render_all, shape_str, small_input_lines, subject_of
 from gradcheck.tolerance import Tolerance, resolve
 from gradcheck.verdict import check_form, numeric_finding, unchecked_finding
 from layers.errors import HyperparameterError
@@ -41,6 +42,7 @@ def _reduction(loss: Any, y: npt.NDArray[Any], t: npt.NDArray[Any], total: float
         hint=f"with reduction={reduction!r} the batch loss is the {reduction} of "
         f"the per-sample losses; divide by the number of samples N only "
         f"(not by N·M) for 'mean', and not at all for 'sum'",
+        slip=f"the batch loss is not the {reduction} of the per-sample losses",
     )
 
 
@@ -60,9 +62,18 @@ def _run(
     tol: Tolerance,
     rng: np.random.Generator,
     opts: dict[str, Any],
+    reference: Any = None,
 ) -> None:
+    """Forward, backward, form, numbers, contract: each step appends to ``run.findings``."""
     y_seen, t_seen = y.copy(), t.copy()
     run.total = float(loss.forward(y_seen, t_seen))
+    numeric_from = loss if reference is None else reference
+    if reference is not None:
+        run.phase = "running the reference's forward(y, t)"
+        theirs = np.float64(reference.forward(y.copy(), t.copy()))
+        changed = forward_finding("loss value", run.total, theirs, tol, "the same y and t")
+        if changed:
+            run.findings.append(changed)
     run.phase = "running backward()"
     grad = loss.backward()
     for what, before, after in (("y", y, y_seen), ("t", t, t_seen)):
@@ -74,14 +85,16 @@ def _run(
         run.findings.append(form)
         return
     run.phase = "computing numeric derivatives (forward at y ± h)"
+    if reference is not None:
+        run.phase = "computing numeric derivatives (the reference's forward at y ± h)"
     y_run = y.copy()
-    probe = Probe(y_run, lambda: np.float64(loss.forward(y_run, t)), np.ones(()))
+    probe = Probe(y_run, lambda: np.float64(numeric_from.forward(y_run, t)), np.ones(()))
     res = compare_tensor(INPUT, probe, np.asarray(grad), tol, rng, **opts["compare"])
     run.results.append(res)
     unchecked = unchecked_finding(res)
     if unchecked:
         run.findings.append(unchecked)
-    if not res.ok:
+    if any(not r.ok and r.evaluated for r in res.rows):
         batch = y.shape[0] if y.ndim == 2 else None
         run.findings.append(numeric_finding(res, batch=batch, width=y.shape[-1], what="∂L/∂y"))
     if opts["contract_checks"]:
@@ -94,6 +107,7 @@ def _run(
                     "not repeatable",
                     "a second forward/backward with the same y and t gave a different ∂L/∂y",
                     hint="backward must depend only on the last forward, not on earlier calls",
+                    slip="∂L/∂y depends on state left by earlier calls",
                 )
             )
         wrong_total = _reduction(loss, y.copy(), t.copy(), run.total)
@@ -115,6 +129,7 @@ def check_loss(
     max_entries: int = 64,
     sampled: int = 12,
     directions: int = 4,
+    reference: Any = None,
 ) -> None:
     """Check that ``loss.backward()`` returns ``∂L/∂y`` for ``L = loss.forward(y, t)``.
 
@@ -124,6 +139,10 @@ def check_loss(
     forward/backward gives the same, ``y`` and ``t`` are not modified, and a
     batch's loss is the mean (or sum) of its samples' for a loss with a
     ``reduction`` attribute.
+
+    ``reference``, a trusted loss of the same kind (see
+    :func:`gradcheck.check_layer`), supplies the numeric derivatives instead of
+    ``loss.forward``, and ``loss.forward(y, t)`` must match its value.
 
     Raises
     ------
@@ -143,7 +162,7 @@ def check_loss(
     run = _LossRun()
     crashed: BaseException | None = None
     try:
-        _run(run, loss, y_arr, t_arr, tol, rng, opts)
+        _run(run, loss, y_arr, t_arr, tol, rng, opts, reference)
     except Exception as exc:  # the checked code raised: that is a failed check too
         run.findings.insert(0, crash_finding(run.phase, exc))
         crashed = exc
@@ -157,6 +176,7 @@ def check_loss(
                 f"{len(kinked)} checked value(s) sit at a kink:",
                 details=kinked[:5],
                 hint="draw y away from the kink",
+                slip="the checked point is a kink, where the gradient is not defined",
             ),
         )
     if not run.findings:
@@ -168,15 +188,28 @@ def check_loss(
         "∂L/∂y from backward() was compared with central differences "
         "(L(y + h) − L(y − h)) / 2h, h ≈ ∛ε·max(1, |y|).",
     ]
+    call, also = f"check_loss(loss, y, t, seed={seed})", ""
+    if reference is not None:
+        setup.append(
+            f"The numeric derivatives are those of the reference implementation "
+            f"{subject_of(reference)}, whose loss value the loss must match."
+        )
+        call = f"check_loss(loss, y, t, seed={seed}, reference=reference)"
+        also = f", reference = {subject_of(reference)}"
     reproduce = [
-        f"To reproduce: check_loss(loss, y, t, seed={seed}) with loss = {subject} and",
+        f"To reproduce: {call} with loss = {subject}{also} and",
         *small_input_lines("y", y_arr),
         *small_input_lines("t", t_arr),
     ]
     input_label = "∂L/∂y (the array backward() returns)"
-    report = render(subject, setup, run.findings, run.results, tol, reproduce, input_label)
+    texts = render_all(subject, setup, run.findings, run.results, tol, reproduce, input_label)
     kind = run.findings[0].kind
     error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
     raise error(
-        report, layer=subject, findings=run.findings, results=run.results, seed=seed
+        texts["full"],
+        layer=subject,
+        findings=run.findings,
+        results=run.results,
+        seed=seed,
+        texts=texts,
     ) from crashed

@@ -35,11 +35,25 @@ def unlisted_parameters(layer: Any) -> list[str]:
     and no gradient check would look at them: usually a custom block that
     forgot to override ``parameters()`` to include its sub-layers'.
     """
-    getter = getattr(layer, "parameters", None)
-    listed = {id(p) for p in (getter() if callable(getter) else []) if p is not None}
+    listed = {id(p) for p in _listed(layer)}
     paths: dict[int, str] = {}
     _walk(layer, "", paths, set())
     return [path for pid, path in paths.items() if pid not in listed]
+
+
+def _listed(layer: Any) -> list[Parameter]:
+    getter = getattr(layer, "parameters", None)
+    return [p for p in (getter() if callable(getter) else []) if p is not None]
+
+
+def _numbered(params: list[Parameter], names: list[str]) -> list[tuple[str, Parameter]]:
+    """Pair each parameter with its name, a repeated name getting ``#2``, ``#3``, …"""
+    named: list[tuple[str, Parameter]] = []
+    used: dict[str, int] = {}
+    for name, p in zip(names, params, strict=True):
+        used[name] = used.get(name, 0) + 1
+        named.append((name if used[name] == 1 else f"{name}#{used[name]}", p))
+    return named
 
 
 def named_parameters(layer: Any) -> list[tuple[str, Parameter]]:
@@ -49,14 +63,19 @@ def named_parameters(layer: Any) -> list[tuple[str, Parameter]]:
     ``Sequential``), falling back to ``Parameter.name``; a repeated name gets
     ``#2``, ``#3``, … appended. A layer without ``parameters()`` has none.
     """
-    getter = getattr(layer, "parameters", None)
-    params = [p for p in (getter() if callable(getter) else []) if p is not None]
+    params = _listed(layer)
     paths: dict[int, str] = {}
     _walk(layer, "", paths, set())
-    named: list[tuple[str, Parameter]] = []
-    used: dict[str, int] = {}
-    for p in params:
-        name = paths.get(id(p), getattr(p, "name", "param"))
-        used[name] = used.get(name, 0) + 1
-        named.append((name if used[name] == 1 else f"{name}#{used[name]}", p))
-    return named
+    return _numbered(params, [paths.get(id(p), getattr(p, "name", "param")) for p in params])
+
+
+def names_by_position(layer: Any, names: list[str]) -> list[tuple[str, Parameter]]:
+    """``layer.parameters()`` named by position from ``names`` (those of a reference).
+
+    Only ``parameters()`` is called: ``layer`` may be a proxy whose attributes
+    are not the object's. Parameters past the end of ``names`` keep their own
+    ``name``.
+    """
+    params = _listed(layer)
+    extra = [str(getattr(p, "name", "param")) for p in params[len(names) :]]
+    return _numbered(params, [*names[: len(params)], *extra])

@@ -64,6 +64,16 @@ def derivative_along(phi: LineFunction[V], h: float, richardson: bool = False) -
     return (8 * near - far) / (12 * h)
 
 
+def one_sided_derivative(phi: LineFunction[V], h: float) -> V:
+    """``φ'(0)`` from points on one side of 0 only, accurate to ``O(h²)``.
+
+    ``(−3φ(0) + 4φ(h) − φ(2h)) / 2h``: the right derivative for ``h > 0``, the
+    left one for ``h < 0``. For a point at the edge of ``φ``'s domain (a
+    probability of 1 can only move down) this is the only derivative there is.
+    """
+    return (-3 * phi(0.0) + 4 * phi(h) - phi(2 * h)) / (2 * h)
+
+
 def one_sided_derivatives(phi: LineFunction[V], h: float) -> tuple[V, V]:
     """Left and right derivatives ``(φ'(0⁻), φ'(0⁺))``, each accurate to ``O(h²)``.
 
@@ -71,10 +81,7 @@ def one_sided_derivatives(phi: LineFunction[V], h: float) -> tuple[V, V]:
     Each uses points on one side only, so a kink at ``θ`` (ReLU at 0) shows
     up as left ≠ right, while for a smooth ``φ`` they agree to ``O(h²)``.
     """
-    at0 = phi(0.0)
-    right = (-3 * at0 + 4 * phi(h) - phi(2 * h)) / (2 * h)
-    left = (3 * at0 - 4 * phi(-h) + phi(-2 * h)) / (2 * h)
-    return left, right
+    return one_sided_derivative(phi, -h), one_sided_derivative(phi, h)
 
 
 def _as_point(point: npt.ArrayLike) -> Array:

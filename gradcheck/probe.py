@@ -8,6 +8,10 @@ outputs the step actually changed.
 
 The tensor ``θ`` is perturbed *in place* (so a ``Parameter`` keeps its
 identity) and restored bit for bit after every evaluation.
+
+A perturbed point where the forward pass raises a ``ValueError`` or an
+``ArithmeticError`` (a probability pushed past 1) or gives NaN or inf raises
+:class:`UnevaluableError`: the caller decides what that means, never silence.
 """
 
 from __future__ import annotations
@@ -18,10 +22,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gradcheck.numeric import derivative_along, one_sided_derivatives, step_size
+from gradcheck.numeric import (
+    derivative_along,
+    one_sided_derivative,
+    one_sided_derivatives,
+    step_size,
+)
 from gradcheck.tolerance import rounding_noise
 
 Array = npt.NDArray[np.float64]
+
+
+class UnevaluableError(Exception):
+    """The forward pass raised, or gave NaN or inf, at a perturbed point.
+
+    Not a ``ValueError``: it must never be mistaken for the checked code's own error.
+    """
 
 
 class Probe:
@@ -46,12 +62,17 @@ class Probe:
         self._direction_step: float | None = None  # θ is restored after every step: compute once
 
     def _output(self) -> Array:
-        out = np.asarray(self.run(), dtype=np.float64)
+        try:
+            out = np.asarray(self.run(), dtype=np.float64)
+        except (ValueError, ArithmeticError) as exc:  # refused the point (e.g. p > 1)
+            raise UnevaluableError(f"{type(exc).__name__}: {exc}") from exc
         if out.shape != self.weights.shape:
             raise AssertionError(
                 f"the output changed shape from {self.weights.shape} to "
                 f"{out.shape} when an entry moved by a tiny step"
             )
+        if not np.all(np.isfinite(out)):
+            raise UnevaluableError("the output holds NaN or inf")
         return out
 
     def _line(self, v: int | Array, shrink: float = 1.0) -> tuple[Callable[[float], Array], float]:
@@ -114,3 +135,25 @@ class Probe:
         phi, h = self._line(v)
         left, right = one_sided_derivatives(phi, h)
         return float(np.sum(self.weights * left)), float(np.sum(self.weights * right))
+
+    def side(self, v: int | Array, sign: float, shrink: float = 1.0) -> tuple[float, float]:
+        """``(D_v f, rounding noise)`` from one side only: ``θ``, ``θ ± h``, ``θ ± 2h``.
+
+        ``sign = +1`` is the right derivative, ``−1`` the left one; for a point
+        the forward pass refuses to pass on the other side.
+        """
+        phi, h = self._line(v, shrink)
+        if h == 0:
+            raise UnevaluableError("the step is below the dtype's resolution")
+        seen: dict[float, Array] = {}
+
+        def remembered(s: float) -> Array:
+            if s not in seen:
+                seen[s] = phi(s)
+            return seen[s]
+
+        value = float(np.sum(self.weights * one_sided_derivative(remembered, sign * h)))
+        # (−3φ(0) + 4φ(h) − φ(2h)) / 2h carries (3 + 4 + 1)/2 = 4 times the
+        # rounding of a central difference, (1 + 1)/2.
+        noise = rounding_noise(self.weights, seen[2 * sign * h], seen[0.0], h, self.dtype)
+        return value, 4 * noise

@@ -23,8 +23,9 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _table(rows: list[EntryRow]) -> list[str]:
-    head = f"{'entry':<12} {'numeric':>13} {'analytic':>13} {'abs error':>10} {'rel error':>10}"
+def _table(rows: list[EntryRow], columns: tuple[str, str] = ("numeric", "analytic")) -> list[str]:
+    first, second = columns
+    head = f"{'entry':<12} {first:>13} {second:>13} {'abs error':>10} {'rel error':>10}"
     lines = [head]
     for r in rows:
         mark = "" if r.ok else "  ✗"
@@ -36,14 +37,20 @@ def _table(rows: list[EntryRow]) -> list[str]:
     return lines
 
 
-def _finding(i: int, total: int, f: Finding) -> list[str]:
-    where = "the checked code" if f.kind == "raised an exception" else f.tensor
-    lines = [f"Problem {i} of {total}: {where}: {f.kind}", f"  {f.summary}"]
+def _where(f: Finding) -> str:
+    return "the checked code" if f.kind == "raised an exception" else f.tensor
+
+
+def _finding(i: int, total: int, f: Finding, answers: bool) -> list[str]:
+    """One problem; without ``answers``, the slip instead of the hint, and the bare summary."""
+    summary = f.summary if answers else (f.bare_summary or f.summary)
+    lines = [f"Problem {i} of {total}: {_where(f)}: {f.kind}", f"  {summary}"]
     lines += [f"  {d}" for d in f.details]
     if f.rows:
-        lines += ["  " + line for line in _table(f.rows)]
-    if f.hint:
-        lines.append(f"  Hint: {f.hint}.")
+        lines += ["  " + line for line in _table(f.rows, f.columns)]
+    hint = f.hint if answers else f.slip
+    if hint:
+        lines.append(f"  Hint: {hint}.")
     return lines
 
 
@@ -53,7 +60,8 @@ def _summary(results: list[TensorResult], wrong: set[str]) -> list[str]:
     for r in results:
         status = "WRONG" if (r.name in wrong or not r.ok) else "ok"
         extra = f"; {len(r.kinks)} at a kink" if r.kinks else ""
-        extra += f"; {len(r.skipped)} skipped (forward refused the step)" if r.skipped else ""
+        extra += f"; {len(r.one_sided)} from one side only" if r.one_sided else ""
+        extra += f"; {len(r.unevaluable)} not evaluable" if r.unevaluable else ""
         lines.append(
             f"  {r.name:<{width}}  {shape_str(r.shape):<12} {status:<5}  "
             f"max rel error {r.max_rel_err:.1e}  ({r.method}{extra})"
@@ -89,6 +97,8 @@ PHRASES = {
     "wrong reduction": "of a batch is not the mean/sum of its samples' losses",
     "could not be checked": "could not be checked",
     "missing from parameters()": "is missing from parameters()",
+    "forward differs from the reference": "differs from the reference implementation's",
+    "parameters differ from the reference": "differ from the reference implementation's",
 }
 
 
@@ -98,11 +108,25 @@ def label(tensor: str, kind: str, input_label: str) -> str:
         return f"the argument {tensor}"
     if kind == "missing from parameters()":
         return f"the Parameter {tensor}"
+    if kind == "forward differs from the reference":
+        return "the loss value" if tensor == "loss value" else "the output of forward(x)"
+    if kind == "parameters differ from the reference":
+        return "the layer's parameters()"
     if tensor == "loss value":
         return "the loss value"
     if tensor == "input":
         return input_label
     return f"the gradient of {tensor}"
+
+
+DETAILS = ("full", "hints", "minimal")
+
+
+def minimal_text(subject: str, findings: list[Finding]) -> str:
+    """Which tensors are wrong and how, one line each: no numbers, no hints."""
+    lines = [f"Gradient check failed for {subject}:"]
+    lines += [f"  {_where(f)}: {f.kind}" for f in findings]
+    return "\n".join(lines)
 
 
 def render(
@@ -113,13 +137,22 @@ def render(
     tol: Tolerance,
     reproduce: list[str],
     input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+    detail: str = "full",
 ) -> str:
-    """The full report: headline, what was checked, each problem, summary, reproduction."""
+    """The report: headline, what was checked, each problem, summary, reproduction.
+
+    ``detail`` is one of :data:`DETAILS`: ``"full"`` gives every hint whole,
+    ``"hints"`` the same report with each hint cut to its slip (no equation or
+    code of the answer), ``"minimal"`` only :func:`minimal_text`.
+    """
+    if detail == "minimal":
+        return minimal_text(subject, findings)
     first = findings[0]
     if first.kind == "raised an exception":
         while_ = first.details[-1] if first.details else ""
         who = "backward" if "backward(G)" in while_ else "the layer"
         who = "forward" if "forward(x)" in while_ or "numeric" in while_ else who
+        who = "the reference implementation" if "reference" in while_ else who
         error_name = first.summary.split(":")[0]
         headline = f"Gradient check failed for {subject}: {who} raised {error_name}"
     else:
@@ -131,11 +164,25 @@ def render(
     lines += [f"  {s}" for s in setup]
     lines.append(f"  Pass rule: {tol.describe()}.")
     for i, f in enumerate(findings, 1):
-        lines += ["", *_finding(i, len(findings), f)]
+        lines += ["", *_finding(i, len(findings), f, answers=detail == "full")]
     if results:
         lines += ["", *_summary(results, {f.tensor for f in findings})]
     lines += ["", *reproduce]
     return "\n".join(lines)
+
+
+def render_all(
+    subject: str,
+    setup: list[str],
+    findings: list[Finding],
+    results: list[TensorResult],
+    tol: Tolerance,
+    reproduce: list[str],
+    input_label: str = "the input gradient ∂L/∂x (the array backward returns)",
+) -> dict[str, str]:
+    """The report at every level of :data:`DETAILS`, by name."""
+    args = (subject, setup, findings, results, tol, reproduce, input_label)
+    return {detail: render(*args, detail=detail) for detail in DETAILS}
 
 
 def subject_of(obj: Any) -> str:

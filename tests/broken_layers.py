@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from layers import Layer, Linear, Parameter, ReLU, Sigmoid, Softmax
-from losses import MSELoss
+from losses import MSELoss, SoftmaxCrossEntropyLoss
 
 Array = npt.NDArray[Any]
 
@@ -36,6 +36,24 @@ class TransposedLinear(Linear):
         G = np.atleast_2d(np.asarray(grad_out))
         self.W.grad = X.T @ G
         return grad_x
+
+
+class TransposedInPlaceLinear(Linear):
+    """``W.grad[...] = Xᵀ G``: written into the array, so NumPy refuses it when D ≠ M."""
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        grad_x = super().backward(grad_out)
+        X = np.atleast_2d(_saved(self._x))
+        G = np.atleast_2d(np.asarray(grad_out))
+        self.W.grad[...] = X.T @ G
+        return grad_x
+
+
+class StubLinear(Linear):
+    """A starter-code backward: the stub ``chainrule assignment make`` writes."""
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        raise NotImplementedError("Linear.backward: fill W.grad and b.grad, return ∂L/∂x")
 
 
 class NoBiasGradLinear(Linear):
@@ -160,3 +178,90 @@ class BuggyScale(Scale):
         self.a.grad[...] = g.reshape(-1, self.a.shape[0]).sum(axis=0)
         grad_x: Array = g * self.a.value
         return grad_x
+
+
+# Adversarial: built to slip past the checker rather than by mistake.
+
+
+def _moved_beyond_first(now: Array, before: Array) -> bool:
+    """Whether ``now`` differs from ``before`` anywhere but its first entry."""
+    a, b = np.asarray(now, np.float64).reshape(-1), np.asarray(before, np.float64).reshape(-1)
+    return a.shape != b.shape or not np.array_equal(a[1:], b[1:])
+
+
+def _known_rows(x: Array, rows: Array) -> bool:
+    """Every row of ``x`` is one of ``rows`` (the checker feeding single rows)."""
+    return x.ndim == 2 and all(any(np.array_equal(r, o) for o in rows) for r in x)
+
+
+class NaNOffPointLinear(Linear):
+    """Right at the first input seen, NaN once anything but a first entry moves; zero backward.
+
+    Moving a first entry (``x[0, 0]``, ``W[0, 0]``, ``b[0]``) leaves the output
+    as it was, so those derivatives are 0, as the backward claims. Sub-batches
+    of the first input get the true output, so the contract checks pass too.
+    """
+
+    def forward(self, x: npt.ArrayLike) -> Array:
+        x_arr = np.asarray(x, dtype=np.float64)
+        b = self.b.value if self.b is not None else np.zeros(self.out_features)
+        if not hasattr(self, "_seen"):
+            self._seen = (x_arr.copy(), self.W.value.copy(), b.copy())
+        x0, W0, b0 = self._seen
+        nan = np.full((*x_arr.shape[:-1], self.out_features), np.nan)
+        if _moved_beyond_first(self.W.value, W0) or _moved_beyond_first(b, b0):
+            return nan
+        if x_arr.shape == x0.shape and not _moved_beyond_first(x_arr, x0):
+            x_arr = x0
+        elif not _known_rows(x_arr, x0):
+            return nan
+        self._x = x_arr
+        y: Array = x_arr @ W0.T + b0
+        return y
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        self.W.grad = None  # zeros
+        if self.b is not None:
+            self.b.grad = None
+        return np.zeros_like(_saved(self._x))
+
+
+class NaNOffPointSoftmaxCE(SoftmaxCrossEntropyLoss):
+    """Softmax cross-entropy, right at the first ``y`` seen and NaN once it moves; ∇ = 0."""
+
+    def forward(self, y: npt.ArrayLike, t: npt.ArrayLike) -> float:
+        y_arr = np.asarray(y, dtype=np.float64)
+        if not hasattr(self, "_seen"):
+            self._seen = y_arr.copy()
+        if y_arr.shape == self._seen.shape and not _moved_beyond_first(y_arr, self._seen):
+            y_arr = self._seen
+        elif not _known_rows(y_arr, self._seen):
+            return float("nan")
+        loss = super().forward(y_arr, t)
+        self._zero: Array = np.zeros_like(y_arr)
+        return loss
+
+    def backward(self) -> Array:
+        zero: Array = self._zero.copy()
+        return zero
+
+
+class NaNAboveLinear(Linear):
+    """NaN whenever an input entry grows past the first input seen; zero input gradient.
+
+    Only the right side of each input entry is refused: the left side still
+    shows the true derivative, which the zero gradient does not match.
+    """
+
+    def forward(self, x: npt.ArrayLike) -> Array:
+        x_arr = np.asarray(x, dtype=np.float64)
+        if not hasattr(self, "_first"):
+            self._first = x_arr.copy()
+        y = super().forward(x_arr)
+        if x_arr.shape == self._first.shape and np.any(x_arr > self._first):
+            return np.full_like(y, np.nan)
+        return y
+
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        super().backward(grad_out)
+        return np.zeros_like(_saved(self._x))
