@@ -29,8 +29,13 @@ _CHECK_FILES = tuple(
 
 
 def _user_frame(exc: BaseException) -> traceback.FrameSummary | None:
-    """The deepest frame of the traceback outside NumPy, gradcheck and the core's checks."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    """The deepest frame of the traceback outside NumPy, gradcheck and the core's checks.
+
+    An exception raised in another process (a course grader runs a student's
+    code apart) carries that process's frames as ``exc.remote_frames``.
+    """
+    remote = getattr(exc, "remote_frames", None)
+    frames = remote if remote else traceback.extract_tb(exc.__traceback__)
     skip = (_NUMPY_DIR, _OUR_DIR)
     mine = [f for f in frames if not f.filename.startswith(skip) and f.filename not in _CHECK_FILES]
     return mine[-1] if mine else (frames[-1] if frames else None)

@@ -386,14 +386,12 @@ class Endpoint:
     def _error(self, msg: dict[str, Any]) -> BaseException:
         name = str(msg.get("type", "Exception"))[:100]
         text = _short(str(msg.get("msg", "")))
-        where = msg.get("where", [])
-        where = [_short(str(w), 500) for w in where[:10]] if isinstance(where, list) else []
         cls = _BUILTIN_ERRORS.get(name) or _framework_errors().get(name) or _remote_error(name)
         try:
             exc: BaseException = cls(text)
         except Exception:  # a constructor with other arguments (UnicodeError...)
             exc = _remote_error(name)(text)
-        exc.remote_where = where  # type: ignore[attr-defined]
+        exc.remote_frames = _frames(msg.get("where"))  # type: ignore[attr-defined]
         exc.remote_type = name  # type: ignore[attr-defined]
         return exc
 
@@ -497,9 +495,9 @@ def _framework_class(name: str) -> type | None:
     return cls if isinstance(cls, type) and cls.__module__ == module_name else None
 
 
-def student_frames(exc: BaseException, root: Path) -> list[str]:
-    """The frames of ``exc``'s traceback in files under ``root``, as lines to show."""
-    lines = []
+def student_frames(exc: BaseException, root: Path) -> list[list[Any]]:
+    """``[file, line, function, source]`` of each frame of ``exc`` in a file under ``root``."""
+    found: list[list[Any]] = []
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
             continue
@@ -507,6 +505,28 @@ def student_frames(exc: BaseException, root: Path) -> list[str]:
             rel = Path(frame.filename).resolve().relative_to(root)
         except (ValueError, OSError):
             continue
-        source = f"\n    {frame.line.strip()}" if frame.line else ""
-        lines.append(f'  File "{rel.as_posix()}", line {frame.lineno}, in {frame.name}{source}')
-    return lines[-10:]
+        found.append([rel.as_posix(), frame.lineno, frame.name, (frame.line or "").strip()])
+    return found[-10:]
+
+
+def _frames(where: Any) -> list[traceback.FrameSummary]:
+    """The other side's frames, as traceback records (anything malformed is dropped)."""
+    frames = []
+    for item in where[:10] if isinstance(where, list) else []:
+        if (isinstance(item, list) and len(item) == 4 and isinstance(item[0], str)
+                and type(item[1]) is int and isinstance(item[2], str)
+                and isinstance(item[3], str)):  # fmt: skip
+            frames.append(traceback.FrameSummary(
+                _short(item[0], 200), item[1], _short(item[2], 100),
+                lookup_line=False, line=_short(item[3], 300),
+            ))  # fmt: skip
+    return frames
+
+
+def format_frames(frames: list[traceback.FrameSummary]) -> str:
+    """Frames as Python prints them, the file relative to the student's folder."""
+    return "\n".join(
+        f'  File "{f.filename}", line {f.lineno}, in {f.name}'
+        + (f"\n    {f.line}" if f.line else "")
+        for f in frames
+    )

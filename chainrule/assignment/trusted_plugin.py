@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chainrule.assignment.remote import Endpoint, Proxy
+from chainrule.assignment.remote import Endpoint, Proxy, format_frames
 from chainrule.assignment.sandbox import WorkerProcess
 from chainrule.assignment.student_modules import Reference, StudentFinder, install_finder
 
@@ -85,17 +85,13 @@ class TrustedPlugin:
         def check_layer(layer: Any, x: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
             if isinstance(layer, Proxy) and kwargs.get("reference") is None:
-                made = twin(layer, x)
-                if made is not None:
-                    kwargs["reference"] = made
+                kwargs["reference"] = twin(layer, x)
             real_layer(layer, x, **kwargs)
 
         def check_loss(loss: Any, y: Any, t: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
             if isinstance(loss, Proxy) and kwargs.get("reference") is None:
-                made = twin(loss, y, t)
-                if made is not None:
-                    kwargs["reference"] = made
+                kwargs["reference"] = twin(loss, y, t)
             real_loss(loss, y, t, **kwargs)
 
         gradcheck.check_layer, gradcheck.check_loss = check_layer, check_loss
@@ -114,22 +110,20 @@ class TrustedPlugin:
         from gradcheck import GradcheckError
 
         if isinstance(exc, GradcheckError):
-            import gradcheck
+            from gradcheck import report_text
 
-            level = self.orders.get("feedback", "hints")
-            render = getattr(gradcheck, "report_text", lambda e, d: str(e))  # TEMP until merge
-            text = f"{type(exc).__name__}: {render(exc, level)}"
+            text = f"{type(exc).__name__}: {report_text(exc, self.orders.get('feedback', 'hints'))}"
         else:
             name = getattr(exc, "remote_type", type(exc).__name__)
             text = f"{name}: {exc}".rstrip()
         notes = getattr(exc, "__notes__", None)
         if notes:
             text += "\n" + "\n".join(str(n) for n in notes)
-        where = getattr(exc, "remote_where", None)
-        if where:
-            text += "\n\nWhere, in your code (most recent call last):\n" + "\n".join(where)
+        frames = getattr(exc, "remote_frames", None)
+        if frames:
+            text += "\n\nWhere, in your code (most recent call last):\n" + format_frames(frames)
         cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-        if cause is not None and getattr(cause, "remote_where", None) and cause is not exc:
+        if cause is not None and getattr(cause, "remote_frames", None) and cause is not exc:
             text += "\n\nThis was caused by:\n" + self._describe(cause)
         return _cut(text)
 
