@@ -6,8 +6,8 @@ reads its orders as the first message (plain data), then, before any
 student code runs:
 
 1. hides the grader's files (a tmpfs over them, in its own mount namespace
-   when it has one), and imports NumPy, the framework and common standard
-   modules while it still can read them;
+   when it has one) and gets a fresh ``/tmp`` of its own, and imports NumPy,
+   the framework and common standard modules while it still can read them;
 2. replaces the framework functions the assignment forbids with stubs that
    raise :class:`NotAllowedError`, and refuses the forbidden imports;
 3. sets its resource limits and, when started as root, drops to the
@@ -145,6 +145,37 @@ def _hide(paths: Sequence[str]) -> None:
                 raise OSError(ctypes.get_errno(), f"cannot hide {path}")
 
 
+_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: emptied per test
+_MS_NOSUID, _MS_NODEV, _MS_BIND = 2, 4, 4096
+
+
+def _private_scratch(home: Path) -> Path:
+    """Fresh, empty ``/tmp`` (and the like) of its own; the home is bound at ``/tmp/work``.
+
+    Nothing one test's code leaves in a shared folder reaches another's, and the
+    machine's other temporary files are out of sight.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    # Python, NumPy and the framework must stay in sight (a virtual environment in /tmp).
+    needed = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path)
+              if p and not os.path.realpath(p).startswith(str(home))]  # fmt: skip
+    scratch = [p for p in _SCRATCH if os.path.isdir(p)
+               and not any(n == p or n.startswith(p + "/") for n in needed)]  # fmt: skip
+    if "/tmp" not in scratch:
+        return home
+    keep = os.open(home, os.O_RDONLY | os.O_DIRECTORY)
+    for path in scratch:
+        flags = _MS_NOSUID | _MS_NODEV
+        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=64m,mode=1777") != 0:
+            raise OSError(ctypes.get_errno(), f"cannot mount a fresh {path}")
+    work = Path("/tmp/work")
+    work.mkdir(mode=0o700)
+    if libc.mount(f"/proc/self/fd/{keep}".encode(), b"/tmp/work", None, _MS_BIND, None) != 0:
+        raise OSError(ctypes.get_errno(), "cannot bind the working folder")
+    os.close(keep)
+    return work
+
+
 def _limit(limits: dict[str, int], memory: int | None) -> None:
     for name, value in limits.items():
         resource.setrlimit(getattr(resource, name), (value, value))
@@ -173,8 +204,10 @@ def prepare(orders: dict[str, Any]) -> Path:
     """Everything before student code: hide, preload, forbid, limit, drop. Return its folder."""
     from chainrule.assignment.wire import ProtocolError  # noqa: F401 - loaded while readable
 
-    if orders.get("hide"):
+    home = Path(orders["home"])
+    if orders.get("hide"):  # only in a mount namespace of our own
         _hide(orders["hide"])
+        home = _private_scratch(home)
     forbidden_imports = list(orders.get("forbid_imports", []))
     for name in PRELOAD:
         if not any(name == n or name.startswith(n + ".") for n in forbidden_imports):
@@ -189,9 +222,9 @@ def prepare(orders: dict[str, Any]) -> Path:
             del sys.modules[loaded]
     sys.meta_path.insert(0, _ForbiddenImports(forbidden_imports))
 
-    home = Path(orders["home"])
     os.chdir(home)
-    sys.path[:] = [str(home), *(p for p in sys.path if p not in ("", str(home)))]
+    old = orders["home"]
+    sys.path[:] = [str(home), *(p for p in sys.path if p and not p.startswith((old, str(home))))]
     sys.dont_write_bytecode = True
     for key in list(os.environ):
         if key.startswith("CHAINRULE_"):

@@ -147,7 +147,7 @@ MISTAKES = {
     "mean/sum mix-up": ("losses", "(p - T) * _scale(self.reduction, p.shape[0])", "(p - T)",
                         {"test_softmax_cross_entropy_backward_mean"}, "∂L/∂y", "mean/sum"),
     "accumulating backward": ("linear", "self.W.grad[...] = G.T @ X", "self.W.grad += G.T @ X",
-                              LINEAR, "the gradient of W", "+="),
+                              LINEAR, "the gradient of W", "adds to W.grad"),
 }  # fmt: skip
 
 
@@ -186,6 +186,9 @@ def test_each_typical_mistake_loses_exactly_the_points_of_the_tests_it_breaks(
             line for line in rest.splitlines() if line.strip().startswith(("Hint:", "ShapeError:"))
         ]
         assert any(hint in line for line in hints), output
+        # The grader's default feedback names the slip, never the answer.
+        for answer in ("G.sum(axis=0)", "Gᵀ X", "p ∘ (g", "2(y − t)", "p − T"):
+            assert answer not in output, (answer, output)
     if "test_fit_trains_the_notes_net" in broken:
         assert "the other tests say which" in tests["test_fit_trains_the_notes_net"]["output"] or (
             "Where, in your code" in tests["test_fit_trains_the_notes_net"]["output"]
