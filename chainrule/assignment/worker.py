@@ -6,7 +6,7 @@ reads its orders as the first message (plain data), then, before any
 student code runs:
 
 1. hides the grader's files (a tmpfs over them, in its own mount namespace
-   when it has one) and gets a fresh ``/tmp`` of its own, and imports NumPy,
+   when it has one) and gets a fresh ``/tmp`` of its own; imports NumPy,
    the framework and common standard modules while it still can read them;
 2. replaces the framework functions the assignment forbids with stubs that
    raise :class:`NotAllowedError`, and refuses the forbidden imports;
@@ -146,34 +146,38 @@ def _hide(paths: Sequence[str]) -> None:
 
 
 _SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: emptied per test
-_MS_NOSUID, _MS_NODEV, _MS_BIND = 2, 4, 4096
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
 
 
-def _private_scratch(home: Path) -> Path:
-    """Fresh, empty ``/tmp`` (and the like) of its own; the home is bound at ``/tmp/work``.
+def _private_scratch(home: Path) -> None:
+    """Fresh, empty ``/tmp`` (and the like) of its own, with only its folder and Python in it.
 
-    Nothing one test's code leaves in a shared folder reaches another's, and the
-    machine's other temporary files are out of sight.
+    Nothing one test's code leaves in a shared folder reaches another's, and
+    the machine's other temporary files are out of sight. The worker's folder,
+    and the interpreter and framework when they live there (a virtual
+    environment in /tmp), are bound back at their own paths, those read-only.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    # Python, NumPy and the framework must stay in sight (a virtual environment in /tmp).
-    needed = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path)
-              if p and not os.path.realpath(p).startswith(str(home))]  # fmt: skip
-    scratch = [p for p in _SCRATCH if os.path.isdir(p)
-               and not any(n == p or n.startswith(p + "/") for n in needed)]  # fmt: skip
-    if "/tmp" not in scratch:
-        return home
-    keep = os.open(home, os.O_RDONLY | os.O_DIRECTORY)
-    for path in scratch:
+    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path) if p}
+    needed = {p for p in needed if os.path.isdir(p) and not p.startswith(str(home))}
+    for scratch in _SCRATCH:
+        if not os.path.isdir(scratch):
+            continue
+        inside = sorted(p for p in needed | {str(home)} if p.startswith(scratch + "/"))
+        inside = [p for p in inside if not any(p.startswith(q + "/") for q in inside)]
+        kept = [(p, os.open(p, os.O_RDONLY | os.O_DIRECTORY)) for p in inside]
         flags = _MS_NOSUID | _MS_NODEV
-        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=64m,mode=1777") != 0:
-            raise OSError(ctypes.get_errno(), f"cannot mount a fresh {path}")
-    work = Path("/tmp/work")
-    work.mkdir(mode=0o700)
-    if libc.mount(f"/proc/self/fd/{keep}".encode(), b"/tmp/work", None, _MS_BIND, None) != 0:
-        raise OSError(ctypes.get_errno(), "cannot bind the working folder")
-    os.close(keep)
-    return work
+        if libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", flags, b"size=64m,mode=1777") != 0:
+            raise OSError(ctypes.get_errno(), f"cannot mount a fresh {scratch}")
+        for path, fd in kept:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            source = f"/proc/self/fd/{fd}".encode()
+            if libc.mount(source, path.encode(), None, _MS_BIND, None) != 0:
+                raise OSError(ctypes.get_errno(), f"cannot bind {path}")
+            if path != str(home):
+                remount = _MS_BIND | _MS_REMOUNT | _MS_RDONLY
+                libc.mount(None, path.encode(), None, remount, None)
+            os.close(fd)
 
 
 def _limit(limits: dict[str, int], memory: int | None) -> None:
@@ -206,8 +210,8 @@ def prepare(orders: dict[str, Any]) -> Path:
 
     home = Path(orders["home"])
     if orders.get("hide"):  # only in a mount namespace of our own
+        _private_scratch(home)
         _hide(orders["hide"])
-        home = _private_scratch(home)
     forbidden_imports = list(orders.get("forbid_imports", []))
     for name in PRELOAD:
         if not any(name == n or name.startswith(n + ".") for n in forbidden_imports):
@@ -223,8 +227,7 @@ def prepare(orders: dict[str, Any]) -> Path:
     sys.meta_path.insert(0, _ForbiddenImports(forbidden_imports))
 
     os.chdir(home)
-    old = orders["home"]
-    sys.path[:] = [str(home), *(p for p in sys.path if p and not p.startswith((old, str(home))))]
+    sys.path[:] = [str(home), *(p for p in sys.path if p and not p.startswith(str(home)))]
     sys.dont_write_bytecode = True
     for key in list(os.environ):
         if key.startswith("CHAINRULE_"):
