@@ -60,7 +60,10 @@ output. Attack 4 leaves a results.json of 0 tests and score 27; through the comm
 grader is killed (exit -9). Scores of the attacks that poison the later tests (5, 10b, 10c,
 10g) vary by a test or two with timing; any score above the honest one fails.
 
-What makes the held ones pass, and what the new grader needs for the others:
+With the trusted process and the sandboxed worker (docs/assignments.md, "Threat model"),
+run as root: all 32 cases pass (1 min 40 s); every score is the honest one, nothing hidden
+shows, no process survives, results.json stays small. The notes below were written
+against the old grader:
 
 - 6, 10f: gradcheck sees NaN for what it is; nothing reads a worker's fds as a verdict.
 - 10a through Gradescope: the zip holds no solution. Through the command line the solution
@@ -96,11 +99,20 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
     return build_assignment(tmp_path_factory.mktemp("attacks"))
 
 
+# Reading the grader's files, writing its install, killing it: only a worker under
+# another uid is stopped, and that needs the grader to run as root (Gradescope, CI).
+NEEDS_ROOT = {"4", "8", "10a", "10g"}
+_not_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the full sandbox needs the grader to run as root"
+)
 CASES = [
-    pytest.param(attack, entry, id=f"{attack.key}-{attack.name}-{entry}")
+    pytest.param(
+        attack, entry, id=f"{attack.key}-{attack.name}-{entry}",
+        marks=[_not_root] if attack.key in NEEDS_ROOT else [],
+    )
     for attack in ATTACKS
     for entry in attack.entries
-]
+]  # fmt: skip
 
 
 def _attack(attack: Attack, entry: str, assignment: Assignment, tmp_path: Path) -> list[str]:
