@@ -3,7 +3,9 @@ the submission does (loops, crashes, exits, warns, is incomplete or misplaced)."
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -187,3 +189,39 @@ def test_register_plugs_make_and_grade_into_a_parent_parser() -> None:
     assert args.func.__name__ == "_run_make" and args.no_wheel and args.wheel is None
     with pytest.raises(SystemExit):
         parser.parse_args(["assignment"])  # a subcommand is required
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's user and namespaces need root")
+def test_student_code_runs_boxed_in(submit: Submit) -> None:
+    """As root: another uid, no groups, limits, the grader's folders out of reach."""
+    probe = (
+        "import os, resource\n\n"
+        "def _can_list(path):\n"
+        "    try:\n        os.listdir(path)\n        return True\n"
+        "    except OSError:\n        return False\n\n"
+        "def double(x):\n"
+        "    facts = dict(uid=os.getuid(), groups=os.getgroups(),\n"
+        f"        tests=_can_list({str(TESTS)!r}),\n"
+        f"        repo_tests=_can_list({str(MINIMAL.parents[1] / 'tests')!r}),\n"
+        "        nproc=resource.getrlimit(resource.RLIMIT_NPROC)[0],\n"
+        "        memory=resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+        "    raise ValueError(repr(facts))\n\n"
+        "def square(x):\n    return x * x\n"
+    )
+    results = grade(submit({"calc/ops.py": probe}), TESTS, only=["test_one.py::test_double"])
+    output = by_function(results)["test_double"]["output"]
+    facts = ast.literal_eval(output.split("ValueError: ", 1)[1].splitlines()[0])
+    assert facts["uid"] != 0 and facts["groups"] == []
+    assert not facts["tests"] and not facts["repo_tests"]
+    assert 0 < facts["nproc"] <= 64 and 0 < facts["memory"] < 2**40
+
+
+def test_a_failed_test_without_a_message_never_says_passed() -> None:
+    from chainrule.assignment.grade import _test_result
+    from chainrule.assignment.runner import Outcome
+    from chainrule.assignment.testfiles import GradedTest
+
+    test = GradedTest("t.py", "test_x", 1.0, False, None, "", 1, 2, False)
+    failed = _test_result(test, Outcome(False, "", 0.1))
+    assert failed["status"] == "failed" and "Passed" not in failed["output"]
+    assert _test_result(test, Outcome(True, "", 0.1))["output"] == "Passed."
