@@ -239,7 +239,7 @@ class Endpoint:
         sock: socket.socket,
         *,
         strict: bool,
-        where: Callable[[BaseException], list[str]] | None = None,
+        where: Callable[[BaseException], list[Any]] | None = None,
         on_broken: Callable[[str], str] | None = None,
     ) -> None:
         self.sock = sock

@@ -124,6 +124,8 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
     except ValueError:
         tail = (private / "trusted.log").read_text(errors="replace")[-1500:]
         raise RuntimeError(f"the grader's test process failed on {test.node_id}:\n{tail}") from None
+    if data.get("sandbox_failed"):  # not the student's doing: stop, and tell the staff
+        raise RuntimeError(f"the worker's sandbox could not be set up:\n{data['sandbox_failed']}")
     return _outcome(data, seconds)
 
 

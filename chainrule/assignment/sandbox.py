@@ -308,6 +308,17 @@ class WorkerProcess:
             f"a call to exit() or os._exit(), or a crash."
         )
 
+    def setup_failed(self) -> str | None:
+        """The worker's own report when it could not set up its sandbox (the grader's fault)."""
+        from chainrule.assignment.worker import SETUP_FAILED
+
+        if self.proc.poll() is None:
+            return None
+        code = self.proc.returncode
+        if code == SETUP_FAILED or (code > 128 and code - 128 == SETUP_FAILED):
+            return self.output(3000)
+        return None
+
     def stop(self) -> None:
         """Kill the worker and everything it started."""
         with contextlib.suppress(OSError):

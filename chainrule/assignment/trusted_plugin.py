@@ -165,6 +165,7 @@ class TrustedPlugin:
                 for text in self.endpoint.request("warnings")[:10]:
                     if isinstance(text, str) and text not in self.warnings:
                         self.warnings.append(_cut(text, 500))
+        broken_sandbox = self.worker.setup_failed()
         self.worker.stop()
         printed = self.worker.output()
         return {
@@ -174,4 +175,5 @@ class TrustedPlugin:
             "warnings": self.warnings,
             "output": _cut(self.output, 2000),
             "printed": printed,
+            "sandbox_failed": broken_sandbox,
         }

@@ -29,12 +29,14 @@ import resource
 import signal
 import socket
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FunctionType
 from typing import Any
 
 WORKER_FD_ENV = "CHAINRULE_WORKER_FD"
+SETUP_FAILED = 70  # exit status when the sandbox could not be set up (EX_SOFTWARE)
 
 # Imported before the privileges go: afterwards the interpreter's own files
 # may be unreadable (a Python under /root, say), and a student may still
@@ -248,7 +250,12 @@ def main() -> None:
 
     sock = socket.socket(fileno=int(os.environ[WORKER_FD_ENV]))
     orders, _ = recv_frame(sock)
-    home = prepare(orders)
+    try:
+        home = prepare(orders)
+    except BaseException:  # the sandbox, not the student: the grader must say so
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(SETUP_FAILED)
     ep = Endpoint(sock, strict=False, where=lambda exc: student_frames(exc, home.resolve()))
     _record_warnings(home.resolve())
     ep.process_ops = {"import": importlib.import_module, "warnings": lambda: list(_WARNINGS)}
