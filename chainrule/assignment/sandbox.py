@@ -314,10 +314,7 @@ class WorkerProcess:
 
         if self.proc.poll() is None:
             return None
-        code = self.proc.returncode
-        if code == SETUP_FAILED or (code > 128 and code - 128 == SETUP_FAILED):
-            return self.output(3000)
-        return None
+        return self.output(3000) if self.proc.returncode == SETUP_FAILED else None
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""
