@@ -107,22 +107,26 @@ class TrustedPlugin:
         self._patch_gradcheck()
 
     def _describe(self, exc: BaseException) -> str:
-        from gradcheck import GradcheckError
+        """What the student reads of a failure: the message, and where in their code."""
+        from gradcheck import GradcheckError, report_text
 
+        cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
         if isinstance(exc, GradcheckError):
-            from gradcheck import report_text
-
-            text = f"{type(exc).__name__}: {report_text(exc, self.orders.get('feedback', 'hints'))}"
-        else:
-            name = getattr(exc, "remote_type", type(exc).__name__)
-            text = f"{name}: {exc}".rstrip()
+            # The report at the assignment's level of detail; of the exception behind it
+            # (a crash in the student's backward) only where it was raised: its own
+            # message may carry the framework's advice, which is the answer.
+            text = f"GradcheckError: {report_text(exc, self.orders.get('feedback', 'hints'))}"
+            frames = getattr(cause, "remote_frames", None)
+            if frames:
+                text += "\n\nWhere, in your code (most recent call last):\n" + format_frames(frames)
+            return _cut(text)
+        text = f"{getattr(exc, 'remote_type', type(exc).__name__)}: {exc}".rstrip()
         notes = getattr(exc, "__notes__", None)
         if notes:
             text += "\n" + "\n".join(str(n) for n in notes)
         frames = getattr(exc, "remote_frames", None)
         if frames:
             text += "\n\nWhere, in your code (most recent call last):\n" + format_frames(frames)
-        cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
         if cause is not None and getattr(cause, "remote_frames", None) and cause is not exc:
             text += "\n\nThis was caused by:\n" + self._describe(cause)
         return _cut(text)
