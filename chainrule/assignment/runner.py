@@ -3,9 +3,9 @@
 One trusted process per test (:mod:`chainrule.assignment.trusted`), each with
 a fresh worker for the student's code, means an infinite loop, a crash or a
 call to ``exit()`` costs only the tests that meet it, and nothing one test's
-student code does can reach another's. The process gets its orders in its
-environment, never on its command line, and answers through a pipe that only
-it holds; third-party pytest plugins are not loaded (nothing installed on the
+student code does can reach another's. The process gets its orders on
+stdin, never on its command line or in its environment, and answers through
+a pipe that only it holds; third-party pytest plugins are not loaded (nothing installed on the
 grading machine can change an outcome).
 """
 
@@ -59,7 +59,7 @@ def _environment(orders: dict[str, Any]) -> dict[str, str]:
         OPENBLAS_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
         MPLBACKEND="Agg",
-        CHAINRULE_GRADING=json.dumps(orders),
+        CHAINRULE_NAMESPACES="1" if orders["worker"]["namespaces"] else "0",
     )
     return env
 
@@ -88,11 +88,15 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
     with _LIVE_LOCK:
         proc = subprocess.Popen(
             [sys.executable, "-m", "chainrule.assignment.trusted"],
-            cwd=orders["workspace"], env=_environment(orders), stdin=subprocess.DEVNULL,
+            cwd=orders["workspace"], env=_environment(orders), stdin=subprocess.PIPE,
             stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
         )  # fmt: skip
         _LIVE.add(proc.pid)
     os.close(write_end)
+    assert proc.stdin is not None
+    with contextlib.suppress(OSError):  # a process that died at once is judged below
+        proc.stdin.write(json.dumps(orders).encode())
+        proc.stdin.close()
     reader.start()
     try:
         proc.wait(timeout=timeout)

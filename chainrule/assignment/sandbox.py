@@ -26,6 +26,7 @@ session and by descent; the grader says once that isolation is weaker.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import functools
 import os
@@ -33,8 +34,6 @@ import pwd
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -42,7 +41,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from chainrule.assignment.wire import send_frame
+from chainrule.assignment.worker import SETUP_FAILED, serve
 
+_PR_SET_PDEATHSIG = 1
 SLOT_UID_BASE = 64100
 SLOT_COUNT = 64
 MEMORY_LIMIT = 2 * 2**30  # bytes the worker may map beyond what it has at start
@@ -60,19 +61,50 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+_CLONE_NEWNS, _CLONE_NEWPID = 0x00020000, 0x20000000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+
+
+def enter_namespaces() -> None:
+    """Move into new PID and mount namespaces, as their first process, with a /proc of its own.
+
+    ``unshare(CLONE_NEWPID)`` places the *children* in the new namespace, so
+    this forks once more: the parent stays behind, waits, and exits with the
+    child's status (or dies with it). The child is PID 1 there: when it dies,
+    the kernel kills every process of the namespace.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS | CLONE_NEWPID)")
+    pid = os.fork()
+    if pid:  # the one left outside: a shell around the namespace
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        os._exit(code if code >= 0 else 128 - code)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make the mounts private")
+    flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    if libc.mount(b"proc", b"/proc", b"proc", flags, None) != 0:
+        raise OSError(ctypes.get_errno(), "cannot mount /proc")
+
+
 @functools.lru_cache(maxsize=1)
 def namespaces_work() -> bool:
-    """True when ``unshare`` can give the worker its own PID and mount namespaces."""
-    if not is_root() or shutil.which("unshare") is None:
+    """True when the worker can have PID and mount namespaces of its own (root, and a kernel
+    that allows it)."""
+    if not is_root():
         return False
-    try:
-        done = subprocess.run(
-            ["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", "true"],
-            capture_output=True, timeout=10, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+    pid = os.fork()
+    if pid == 0:
+        try:
+            enter_namespaces()
+            os._exit(0 if os.getpid() == 1 else 1)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 # -- processes ---------------------------------------------------------------
@@ -218,24 +250,6 @@ class WorkerSpec:
     namespaces: bool = False
 
 
-def _environment(fd: int, framework_root: str) -> dict[str, str]:
-    keep = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(
-        PYTHONPATH=framework_root,
-        PYTHONNOUSERSITE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONHASHSEED="0",
-        PYTHONFAULTHANDLER="1",
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        MPLBACKEND="Agg",
-        CHAINRULE_WORKER_FD=str(fd),
-    )
-    return env
-
-
 def _signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
@@ -252,28 +266,45 @@ _SIGNAL_CAUSES = {
 
 
 class WorkerProcess:
-    """The student's process, seen from the trusted test process."""
+    """The student's process, seen from the trusted test process.
 
-    def __init__(self, spec: WorkerSpec, private: Path, framework_root: str) -> None:
-        self.spec = spec
+    It is forked from the trusted process first thing, before that process
+    has read its orders: the child's memory holds NumPy and the framework,
+    loaded once for both, and nothing of the grading (no test's name, no
+    path). It then waits for its own orders on its end of a socket pair.
+    """
+
+    def __init__(self, namespaces: bool) -> None:
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the worker-to-be
+            ours.close()
+            try:
+                os.setsid()  # a session and process group of its own
+                if namespaces:
+                    enter_namespaces()
+                serve(theirs)
+            except BaseException:
+                os._exit(SETUP_FAILED)
+            os._exit(SETUP_FAILED)
+        theirs.close()
+        self.pid, self.sock = pid, ours
+        self.returncode: int | None = None
+        self.home: Path | None = None
+        self.log_path: Path | None = None
+        self.uid: int | None = None
+
+    def start(self, spec: WorkerSpec, private: Path) -> None:
+        """Give the worker its folder (a fresh copy of the submission), its log and its orders."""
+        self.uid = spec.uid
         self.home = Path(tempfile.mkdtemp(prefix="chainrule-worker-"))
         shutil.copytree(spec.submission, self.home, dirs_exist_ok=True)
         if spec.uid is not None:
             for path in [self.home, *self.home.rglob("*")]:
                 os.chown(path, spec.uid, spec.uid, follow_symlinks=False)
         self.log_path = private / "worker.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - the worker writes it until stop
-        ours, theirs = socket.socketpair()
-        self.sock = ours
-        cmd = [sys.executable, "-m", "chainrule.assignment.worker"]
-        if spec.namespaces:
-            cmd = ["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", *cmd]
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.home, env=_environment(theirs.fileno(), framework_root),
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            pass_fds=(theirs.fileno(),), start_new_session=True,
-        )  # fmt: skip
-        theirs.close()
+        with open(self.log_path, "wb") as log:  # the worker prints here, and only here
+            socket.send_fds(self.sock, [b"log"], [log.fileno()])
         orders: dict[str, Any] = {
             "home": str(self.home),
             "uid": spec.uid,
@@ -292,11 +323,25 @@ class WorkerProcess:
         }
         send_frame(self.sock, orders, [])
 
+    def poll(self) -> int | None:
+        """The worker's exit status once it ended (negative: killed by that signal)."""
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid == self.pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.returncode
+
     def why_broken(self, what: str) -> str:
         """A student-facing sentence for a worker that stopped answering."""
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        code = self.wait(timeout=2)
+        if code is None:
             self.stop()
             return f"The process running your code {what}; it was stopped."
         if code < 0 or code > 128:
@@ -310,30 +355,25 @@ class WorkerProcess:
 
     def setup_failed(self) -> str | None:
         """The worker's own report when it could not set up its sandbox (the grader's fault)."""
-        from chainrule.assignment.worker import SETUP_FAILED
-
-        if self.proc.poll() is None:
-            return None
-        return self.output(3000) if self.proc.returncode == SETUP_FAILED else None
+        return self.output(3000) if self.poll() == SETUP_FAILED else None
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""
         with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        if self.spec.uid is not None:
-            sweep_uid(self.spec.uid)
+            os.killpg(self.pid, signal.SIGKILL)  # its session; with namespaces, all inside
+        if self.uid is not None:
+            sweep_uid(self.uid)
         else:
             sweep_descendants(os.getpid())
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
+        self.wait(timeout=5)
         self.sock.close()
-        self.log.close()
-        shutil.rmtree(self.home, ignore_errors=True)
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def output(self, limit: int = 2000) -> str:
         """The end of what the worker printed (capped: a student may print megabytes)."""
+        if self.log_path is None:
+            return ""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(0, os.SEEK_END)

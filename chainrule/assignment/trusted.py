@@ -1,8 +1,8 @@
 """The trusted test process: runs one instructor test, decides its verdict.
 
-The grader starts ``python -m chainrule.assignment.trusted`` for each test,
-with its orders in the environment variable ``CHAINRULE_GRADING`` (JSON;
-nothing on the command line, where any process may read it). This process
+The grader starts ``python -m chainrule.assignment.trusted`` for each test
+and writes its orders (JSON) to its stdin: nothing on the command line, where
+any process may read it, nor in the environment. This process
 never imports the student's code: it runs pytest on the test, whose imports
 of the student's modules reach a worker (:mod:`chainrule.assignment.worker`)
 through :mod:`chainrule.assignment.student_modules`. gradcheck, the
@@ -28,7 +28,8 @@ from pathlib import Path
 
 from chainrule.assignment.sandbox import WorkerProcess, WorkerSpec, become_subreaper, is_root
 
-ORDERS_ENV = "CHAINRULE_GRADING"
+NAMESPACES_ENV = "CHAINRULE_NAMESPACES"  # "1": give the worker its own namespaces
+MAX_ORDERS = 1 << 20
 
 
 def _no_peeking() -> None:
@@ -38,15 +39,22 @@ def _no_peeking() -> None:
 
 
 def main() -> int:
-    """Run the test named in ``$CHAINRULE_GRADING`` and send its verdict down ``verdict_fd``."""
-    orders = json.loads(os.environ.pop(ORDERS_ENV))
+    """Run the test named in the orders on stdin and send its verdict down ``verdict_fd``."""
     _no_peeking()
+    # The worker is forked before the orders are read: its memory holds NumPy and the
+    # framework, loaded once for both, and nothing of the grading.
+    import gradcheck  # noqa: F401
+    import layers  # noqa: F401
+    import losses  # noqa: F401
+    import optim  # noqa: F401
+
+    worker = WorkerProcess(namespaces=os.environ.get(NAMESPACES_ENV) == "1")
+    orders = json.loads(sys.stdin.read(MAX_ORDERS))
     if not is_root():
         become_subreaper()  # the worker's orphans come to us, to be killed
     verdict_file = os.fdopen(int(orders["verdict_fd"]), "w", encoding="utf-8")
-    worker = WorkerProcess(WorkerSpec(**orders["worker"]), Path(orders["private"]),
-                           orders["framework_root"])  # fmt: skip
-    import pytest  # after the worker started: both load at once
+    worker.start(WorkerSpec(**orders["worker"]), Path(orders["private"]))
+    import pytest
 
     from chainrule.assignment.trusted_plugin import TrustedPlugin
 

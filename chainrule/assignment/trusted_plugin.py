@@ -53,7 +53,7 @@ class TrustedPlugin:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.output = ""
-        self.worker = worker  # started first thing, so it loads while pytest does
+        self.worker = worker  # forked first thing, before the orders were read
         self.endpoint: Endpoint | None = None
         self.finder: StudentFinder | None = None
         self.reference: Reference | None = None

@@ -1,9 +1,9 @@
 """The worker: the only process that imports and runs a student's code.
 
-Started by the trusted test process (:mod:`chainrule.assignment.sandbox`)
-with one end of a socket pair as file descriptor ``CHAINRULE_WORKER_FD``. It
-reads its orders as the first message (plain data), then, before any
-student code runs:
+Forked from the trusted test process (:mod:`chainrule.assignment.sandbox`)
+before that process knows anything of the grading, with one end of a socket
+pair. It takes its log file and its orders (plain data) from the socket,
+then, before any student code runs:
 
 1. hides the grader's files (a tmpfs over them, in its own mount namespace
    when it has one) and gets a fresh ``/tmp`` of its own; imports NumPy,
@@ -35,7 +35,6 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any
 
-WORKER_FD_ENV = "CHAINRULE_WORKER_FD"
 SETUP_FAILED = 70  # exit status when the sandbox could not be set up (EX_SOFTWARE)
 
 # Imported before the privileges go: afterwards the interpreter's own files
@@ -160,8 +159,7 @@ def _private_scratch(home: Path) -> None:
     environment in /tmp), are bound back at their own paths, those read-only.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path) if p}
-    needed = {p for p in needed if os.path.isdir(p) and not p.startswith(str(home))}
+    needed = {os.path.realpath(p) for p in _python_paths()}
     for scratch in _SCRATCH:
         if not os.path.isdir(scratch):
             continue
@@ -180,6 +178,16 @@ def _private_scratch(home: Path) -> None:
                 remount = _MS_BIND | _MS_REMOUNT | _MS_RDONLY
                 libc.mount(None, path.encode(), None, remount, None)
             os.close(fd)
+
+
+def _python_paths() -> list[str]:
+    """Folders the worker reads code from: Python's own, NumPy's and the framework's."""
+    roots = [sys.prefix, sys.base_prefix]
+    for name in ("numpy", "layers", "losses", "optim", "gradcheck", "chainrule"):
+        module = sys.modules.get(name)
+        if module is not None and module.__file__:
+            roots.append(str(Path(module.__file__).resolve().parents[1]))
+    return [r for r in roots if os.path.isdir(r)]
 
 
 def _limit(limits: dict[str, int], memory: int | None) -> None:
@@ -229,7 +237,11 @@ def prepare(orders: dict[str, Any]) -> Path:
     sys.meta_path.insert(0, _ForbiddenImports(forbidden_imports))
 
     os.chdir(home)
-    sys.path[:] = [str(home), *(p for p in sys.path if p and not p.startswith(str(home)))]
+    # The student's folder first, then only where Python and the framework live (not
+    # the trusted process's working folder, which the worker was forked in).
+    roots = [os.path.realpath(r) for r in _python_paths()]
+    kept = [p for p in sys.path if p and any(os.path.realpath(p).startswith(r) for r in roots)]
+    sys.path[:] = [str(home), *kept]
     sys.dont_write_bytecode = True
     for key in list(os.environ):
         if key.startswith("CHAINRULE_"):
@@ -243,14 +255,28 @@ def prepare(orders: dict[str, Any]) -> Path:
     return home
 
 
-def main() -> None:
-    """Read the orders, prepare, then serve the grader's requests until it hangs up."""
+def serve(sock: socket.socket) -> None:
+    """Take the log and the orders, prepare, then answer the grader until it hangs up.
+
+    Runs in the child forked from the trusted test process (see
+    :class:`chainrule.assignment.sandbox.WorkerProcess`); it never returns.
+    """
     from chainrule.assignment.remote import Endpoint, student_frames
     from chainrule.assignment.wire import recv_frame
 
-    sock = socket.socket(fileno=int(os.environ[WORKER_FD_ENV]))
-    orders, _ = recv_frame(sock)
     try:
+        # Nothing of the trusted process stays open here but this socket: not its
+        # verdict pipe, not its orders on stdin.
+        os.closerange(3, sock.fileno())
+        os.closerange(sock.fileno() + 1, 65536)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+        for fd in (1, 2):
+            os.dup2(fds[0], fd)
+        os.close(fds[0])
+        orders, _ = recv_frame(sock)
         home = prepare(orders)
     except BaseException:  # the sandbox, not the student: the grader must say so
         traceback.print_exc()
@@ -259,11 +285,10 @@ def main() -> None:
     ep = Endpoint(sock, strict=False, where=lambda exc: student_frames(exc, home.resolve()))
     _record_warnings(home.resolve())
     ep.process_ops = {"import": importlib.import_module, "warnings": lambda: list(_WARNINGS)}
-    sys.stdout.flush()
-    ep.serve_forever()
-    sys.stdout.flush()
-    os._exit(0)  # no atexit handler of the student's runs after the grader hung up
-
-
-if __name__ == "__main__":
-    main()
+    try:
+        ep.serve_forever()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(0)  # no atexit handler of the student's runs after the grader hung up
