@@ -5,17 +5,22 @@ Run as root (Gradescope runs the autograder as root), each grading slot
 numeric uid with no login (``SLOT_UID_BASE + k``), held by a lock for the
 whole grading so that two gradings never share one. The worker
 
-- starts in new PID and mount namespaces when the kernel allows it
-  (``unshare``): it sees no other process, and an empty tmpfs lies over
-  every folder of the grader (tests, starter, reference solution, results,
-  the framework's source tree around its packages); killing its first
-  process ends every process it started;
+- is forked from the trusted test process before that process reads its
+  orders, so its memory holds nothing of the grading;
+- enters new PID and mount namespaces when the kernel allows it
+  (``unshare(2)``): it sees no other process, an empty tmpfs lies over every
+  folder of the grader (tests, starter, reference solution, results, the
+  framework's source tree around its packages), ``/tmp`` and the other
+  world-writable folders are fresh and empty, and killing its first process
+  ends every process it started;
 - otherwise the grader's folders lose their "other" permissions for the
   grading (and get them back after);
 - drops to the slot's uid (no groups) before any student code runs, with
   limits on memory, CPU seconds, processes, file size and open files;
 - works in a copy of the submission of its own (``/tmp/chainrule-worker-*``,
-  mode 700), made afresh for every test.
+  mode 700), made afresh for every test;
+- gets its orders (plain data) and its log file over its socket, nothing else:
+  every other descriptor of the trusted process is closed.
 
 After every test every process of the slot's uid is killed. Without root
 none of this is possible: the worker runs as the grader's user in a session
