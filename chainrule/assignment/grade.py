@@ -44,18 +44,19 @@ DEFAULT_TIMEOUT = 60.0
 # by default, at most 40): stop well before, and still write results.json.
 DEFAULT_TOTAL_TIMEOUT = 480.0
 MAX_TEST_OUTPUT = 8000  # characters of one test's output
+MAX_FILE = 16 * 2**20  # a larger file of a submission is not taken (nor looked for)
 _warned = False
 _SKIP_DIRS = {"__pycache__", ".git", ".hypothesis", ".pytest_cache", "__MACOSX", "tests"}
 
 
 def _files(root: Path) -> list[Path]:
-    """Regular files under ``root`` (no symlinks, no caches), relative, sorted."""
+    """Regular files under ``root`` (no symlinks, no caches, none too large), relative, sorted."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in filenames:
             path = Path(dirpath) / name
-            if not path.is_symlink() and path.is_file():
+            if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_FILE:
                 found.append(path.relative_to(root))
     return sorted(found)
 
