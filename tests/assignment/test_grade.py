@@ -225,3 +225,22 @@ def test_a_failed_test_without_a_message_never_says_passed() -> None:
     failed = _test_result(test, Outcome(False, "", 0.1))
     assert failed["status"] == "failed" and "Passed" not in failed["output"]
     assert _test_result(test, Outcome(True, "", 0.1))["output"] == "Passed."
+
+
+def test_the_grading_has_a_time_budget(submit: Submit) -> None:
+    """Tests not started within --total-timeout fail as 'not run'; results are still complete."""
+    sub = submit(
+        {
+            "calc/ops.py": "import time\n\ndef double(x):\n    while True:\n"
+            "        time.sleep(0.01)\n\ndef square(x):\n    while True:\n"
+            "        time.sleep(0.01)\n",
+        }
+    )
+    results = grade(sub, TESTS, timeout=3, total_timeout=4, jobs=1)
+    tests = by_function(results)
+    assert len(tests) == 4 and results["score"] == 0.0
+    outputs = [t["output"] for t in tests.values()]
+    assert outputs[0].startswith("Timed out after 3 s")
+    budget = "Not run: the grading's time budget (4 s) was used up"
+    assert any(o.startswith(budget) for o in outputs)
+    assert results["execution_time"] < 10
