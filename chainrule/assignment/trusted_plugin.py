@@ -45,7 +45,7 @@ def _hypothesis_profile() -> None:
 
 
 class TrustedPlugin:
-    """Starts the worker, wires the student's modules and gradcheck, keeps the verdict."""
+    """Wires the student's modules (in the worker) and gradcheck, keeps the verdict."""
 
     def __init__(self, orders: dict[str, Any], worker: WorkerProcess) -> None:
         self.orders = orders
