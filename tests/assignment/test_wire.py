@@ -42,13 +42,13 @@ def _codec() -> Codec:
 
 
 def _round_trip(value: Any) -> Any:
-    codec, blobs = _codec(), []
+    codec, blobs = _codec(), list[bytes]()
     wire = json.loads(json.dumps(codec.encode(value, blobs)))
     return codec.decode(wire, blobs)
 
 
 def test_plain_data_crosses_unchanged() -> None:
-    value = {
+    value: dict[str, Any] = {
         "a": [1, 2.5, None, True, "σ", 3 + 4j, b"\x00\x01"],
         "t": (np.float32(1.5), np.int64(-3), np.dtype(np.float32)),
         "arrays": [
