@@ -409,10 +409,9 @@ class Endpoint:
             raise
         except BaseException as exc:
             out = []
-            text = str(exc) if not isinstance(exc, RecursionError) else "maximum recursion depth"
             reply = {
-                "k": "err", "n": seq, "type": type(exc).__name__, "msg": _short(text),
-                "where": self._where(exc),
+                "k": "err", "n": seq, "type": str(type(exc).__name__)[:100],
+                "msg": _short(_message(exc)), "where": self._where(exc),
             }  # fmt: skip
         self._send(reply, out)
 
@@ -463,6 +462,17 @@ class Endpoint:
         if op == "repr":
             return _short(repr(obj), 300)
         raise ProtocolError(f"unknown request {op!r}")
+
+
+def _message(exc: BaseException) -> str:
+    """``str(exc)``, even when the exception's own ``__str__`` raises or lies."""
+    if isinstance(exc, RecursionError):
+        return "maximum recursion depth exceeded"
+    try:
+        text = str(exc)
+    except Exception:
+        return "(the exception's message could not be read)"
+    return text if type(text) is str else "(the exception's message is not text)"
 
 
 def _holds_handles(value: Any) -> bool:
