@@ -99,8 +99,8 @@ def enter_namespaces() -> None:
 def namespaces_work() -> bool:
     """True when the worker can have PID and mount namespaces of its own (root, and a kernel
     that allows it)."""
-    if not is_root():
-        return False
+    if not is_root() or os.environ.get("CHAINRULE_SANDBOX_NAMESPACES") == "0":
+        return False  # the variable rehearses a container that forbids namespaces
     pid = os.fork()
     if pid == 0:
         try:
