@@ -149,6 +149,27 @@ def sweep_uid(uid: int) -> int:
     return killed
 
 
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def sweep_files(uid: int) -> None:
+    """Delete what ``uid`` left at the top of the shared temporary folders.
+
+    Where the worker has no ``/tmp`` of its own (no namespaces), this keeps one
+    test's code from leaving anything there for a later test's code to read.
+    """
+    for folder in SHARED_SCRATCH:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+
+
 def children_of(pid: int) -> list[int]:
     kids = []
     for entry in os.scandir("/proc"):

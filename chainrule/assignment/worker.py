@@ -146,7 +146,7 @@ def _hide(paths: Sequence[str]) -> None:
                 raise OSError(ctypes.get_errno(), f"cannot hide {path}")
 
 
-_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: emptied per test
+_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: fresh per test
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
 
 
