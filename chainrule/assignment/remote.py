@@ -25,6 +25,7 @@ import copy
 import itertools
 import socket
 import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
 from types import FunctionType
@@ -259,6 +260,13 @@ class Endpoint:
 
     # -- handles ---------------------------------------------------------
     def _export(self, obj: Any) -> dict[str, Any]:
+        if self.strict and not _exportable(obj):
+            # The worker may reach only framework objects the grader handed it (a test's
+            # net, its parameters, their methods): nothing that leads anywhere else.
+            raise ProtocolError(
+                f"a {type(obj).__name__} of the grader cannot be handed to the student's code "
+                f"(only objects of layers, losses and optim)"
+            )
         handle = self._handles.get(id(obj))
         if handle is None:
             if len(self._objects) >= MAX_HANDLES:
@@ -399,10 +407,18 @@ class Endpoint:
     def _serve(self, msg: dict[str, Any], blobs: list[bytes]) -> None:
         seq = msg.get("n")
         try:
-            args = self._decode(msg.get("a"), blobs)
+            op = str(msg.get("op"))
+            raw = msg.get("a")
+            if op not in self.process_ops or self.strict:
+                # The target must be an object this side handed out, never a value the
+                # other side made up (a str's format() reaches any attribute).
+                target = raw.get("L", [None])[0] if isinstance(raw, dict) else None
+                if not (isinstance(target, dict) and set(target) == {"Y"}):
+                    raise ProtocolError(f"{op}: the target is not an object of this side")
+            args = self._decode(raw, blobs)
             if not isinstance(args, list):
                 raise ProtocolError("request arguments are not a list")
-            value = self._perform(str(msg.get("op")), args)
+            value = self._perform(op, args)
             out: list[bytes] = []
             reply = {"k": "ok", "n": seq, "v": self.codec.encode(value, out)}
         except WorkerError:
@@ -462,6 +478,14 @@ class Endpoint:
         if op == "repr":
             return _short(repr(obj), 300)
         raise ProtocolError(f"unknown request {op!r}")
+
+
+def _exportable(obj: Any) -> bool:
+    """A framework object (layers, losses, optim), or a method bound to one."""
+    if isinstance(obj, types.MethodType):
+        return _exportable(obj.__self__)
+    module = type(obj).__module__
+    return isinstance(module, str) and module.startswith(_FRAMEWORK_PACKAGES)
 
 
 def _message(exc: BaseException) -> str:

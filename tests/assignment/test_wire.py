@@ -192,3 +192,36 @@ def test_the_trusted_side_serves_only_public_names_and_data() -> None:
         ]  # fmt: skip
     finally:
         p.close()
+
+
+def test_the_worker_cannot_make_the_grader_call_methods_of_plain_values() -> None:
+    """The second review's escape: ``"{0.x.__globals__}".format(handle)`` run by the grader,
+    ``ndarray.tofile`` writing a file as root. A request's target must be an object the
+    grader handed out, and it hands out framework objects only."""
+
+    def student(remote_net: Any) -> list[str]:
+        ep = object.__getattribute__(remote_net, "_cr_ep")
+        refused = []
+        for op, args in (
+            ("getattr", (np.zeros(1), "ctypes")),
+            ("callmethod", ("{0}", "format", [1], {})),
+            ("callmethod", (np.zeros(1, dtype=np.uint8), "tofile", ["/tmp/x"], {})),
+            ("getattr", (remote_net, "forward")),  # a bound method of a framework object: fine
+        ):
+            try:
+                ep.request(op, *args)
+                refused.append("served")
+            except Exception as exc:
+                refused.append(type(exc).__name__)
+        return refused
+
+    p = _Pair({})
+    p.worker.process_ops["run"] = student
+    try:
+        assert p.trusted.request("run", Linear(2, 2, rng=0)) == [
+            "ProtocolError", "ProtocolError", "ProtocolError", "served"
+        ]  # fmt: skip
+        with pytest.raises(ProtocolError, match="cannot be handed"):
+            p.trusted.request("run", np.zeros(1).ctypes)  # nothing but framework objects leaves
+    finally:
+        p.close()
