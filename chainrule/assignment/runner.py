@@ -130,7 +130,8 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
         tail = (private / "trusted.log").read_text(errors="replace")[-1500:]
         raise RuntimeError(f"the grader's test process failed on {test.node_id}:\n{tail}") from None
     if data.get("sandbox_failed"):  # not the student's doing: stop, and tell the staff
-        raise RuntimeError(f"the worker's sandbox could not be set up:\n{data['sandbox_failed']}")
+        print(f"the worker's sandbox failed:\n{data['sandbox_failed']}", file=sys.stderr)
+        raise RuntimeError("the worker's sandbox could not be set up (details on stderr)")
     return _outcome(data, seconds)
 
 

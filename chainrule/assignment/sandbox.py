@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from chainrule.assignment.wire import send_frame
+from chainrule.assignment.wire import ProtocolError, recv_frame, send_frame
 from chainrule.assignment.worker import SETUP_FAILED, serve
 
 _PR_SET_PDEATHSIG = 1
@@ -316,6 +316,8 @@ class WorkerProcess:
         theirs.close()
         self.pid, self.sock = pid, ours
         self.returncode: int | None = None
+        self.ready: bool | None = None  # None: not asked yet
+        self.setup_error: str | None = None
         self.home: Path | None = None
         self.log_path: Path | None = None
         self.uid: int | None = None
@@ -379,9 +381,26 @@ class WorkerProcess:
             f"a call to exit() or os._exit(), or a crash."
         )
 
+    def wait_ready(self) -> bool:
+        """Read the worker's "ready" (sent once its sandbox is set up, before any student code).
+
+        Without it, the sandbox failed: the grader's fault, never the student's, and
+        nothing the student's code does can fake that (it runs only after "ready").
+        """
+        if self.ready is None:
+            try:
+                header, _ = recv_frame(self.sock)
+                self.ready = header.get("k") == "ready"
+            except (ProtocolError, OSError):
+                self.ready = False
+            if not self.ready:
+                self.wait(timeout=2)
+                self.setup_error = self.output(3000) or f"the worker ended ({self.poll()})"
+        return self.ready
+
     def setup_failed(self) -> str | None:
-        """The worker's own report when it could not set up its sandbox (the grader's fault)."""
-        return self.output(3000) if self.poll() == SETUP_FAILED else None
+        """What the worker printed when it could not set up its sandbox (for the staff)."""
+        return self.setup_error
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""

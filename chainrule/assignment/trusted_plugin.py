@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chainrule.assignment.remote import Endpoint, Proxy, format_frames
+from chainrule.assignment.remote import Endpoint, Proxy, WorkerError, format_frames
 from chainrule.assignment.sandbox import WorkerProcess
 from chainrule.assignment.student_modules import Reference, StudentFinder, install_finder
 
@@ -61,6 +61,11 @@ class TrustedPlugin:
     # -- the worker and the student's modules -------------------------------
     def _endpoint(self) -> Endpoint:
         if self.endpoint is None:
+            if not self.worker.wait_ready():
+                raise WorkerError(
+                    "The grader could not start the sandbox for your code (not your doing); "
+                    "tell the course staff."
+                )
             self.endpoint = Endpoint(self.worker.sock, strict=True,
                                      on_broken=self.worker.why_broken)  # fmt: skip
         return self.endpoint

@@ -262,7 +262,7 @@ def serve(sock: socket.socket) -> None:
     :class:`chainrule.assignment.sandbox.WorkerProcess`); it never returns.
     """
     from chainrule.assignment.remote import Endpoint, student_frames
-    from chainrule.assignment.wire import recv_frame
+    from chainrule.assignment.wire import recv_frame, send_frame
 
     try:
         # Nothing of the trusted process stays open here but this socket: not its
@@ -285,6 +285,9 @@ def serve(sock: socket.socket) -> None:
     ep = Endpoint(sock, strict=False, where=lambda exc: student_frames(exc, home.resolve()))
     _record_warnings(home.resolve())
     ep.process_ops = {"import": importlib.import_module, "warnings": lambda: list(_WARNINGS)}
+    # Said once, before any student code has run: from here on, whatever happens
+    # to this process is the student's code's doing.
+    send_frame(sock, {"k": "ready"}, [])
     try:
         ep.serve_forever()
     finally:
