@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainrule.assignment.sandbox import Slot, sweep_descendants, sweep_files, sweep_uid
+from chainrule.assignment.sandbox import (
+    Slot,
+    sweep_descendants,
+    sweep_files,
+    sweep_ipc,
+    sweep_uid,
+)
 from chainrule.assignment.testfiles import GradedTest
 
 # The framework's own packages (layers, gradcheck, chainrule...) are importable
@@ -113,6 +119,7 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
         if slot.uid is not None:
             sweep_uid(slot.uid)
             sweep_files(slot.uid)
+            sweep_ipc(slot.uid)
         else:  # orphans came to us (a subreaper); the other tests' processes stay
             sweep_descendants(os.getpid(), keep=frozenset(_LIVE))
     reader.join(timeout=5)

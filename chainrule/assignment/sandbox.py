@@ -41,6 +41,7 @@ import signal
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -66,12 +67,18 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-_CLONE_NEWNS, _CLONE_NEWPID = 0x00020000, 0x20000000
+_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+_CLONE_NEWPID, _CLONE_NEWNET = 0x20000000, 0x40000000
+_NAMESPACES = _CLONE_NEWNS | _CLONE_NEWUTS | _CLONE_NEWIPC | _CLONE_NEWPID | _CLONE_NEWNET
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 
 
 def enter_namespaces() -> None:
-    """Move into new PID and mount namespaces, as their first process, with a /proc of its own.
+    """Move into new namespaces, as their first process, with a /proc of its own.
+
+    PID and mount (see below), and IPC, network and host name: no SysV queue or
+    shared memory, abstract socket or localhost port joins two tests' workers, and
+    the student's code has no network at all.
 
     ``unshare(CLONE_NEWPID)`` places the *children* in the new namespace, so
     this forks once more: the parent stays behind, waits, and exits with the
@@ -79,8 +86,8 @@ def enter_namespaces() -> None:
     the kernel kills every process of the namespace.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS | CLONE_NEWPID)")
+    if libc.unshare(_NAMESPACES) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(NEWNS | NEWUTS | NEWIPC | NEWPID | NEWNET)")
     pid = os.fork()
     if pid:  # the one left outside: a shell around the namespace
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -168,6 +175,31 @@ def sweep_files(uid: int) -> None:
                         shutil.rmtree(entry.path, ignore_errors=True)
                     else:
                         os.unlink(entry.path)
+
+
+_IPC_RMID = 0
+
+
+def sweep_ipc(uid: int) -> None:
+    """Remove the SysV message queues, semaphores and shared memory ``uid`` created.
+
+    Where the worker has no IPC namespace of its own, such an object outlives the
+    test that made it, and a later test's code could read it.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers: dict[str, tuple[str, Callable[[int], Any]]] = {
+        "msg": ("msqid", lambda i: libc.msgctl(i, _IPC_RMID, None)),
+        "sem": ("semid", lambda i: libc.semctl(i, 0, _IPC_RMID)),
+        "shm": ("shmid", lambda i: libc.shmctl(i, _IPC_RMID, None)),
+    }
+    for kind, (id_column, remove) in removers.items():
+        with contextlib.suppress(OSError, ValueError, IndexError, KeyError):
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+            columns = lines[0].split()
+            for line in lines[1:]:
+                row = dict(zip(columns, line.split(), strict=False))
+                if uid in (int(row["uid"]), int(row["cuid"])):
+                    remove(int(row[id_column]))
 
 
 def children_of(pid: int) -> list[int]:
