@@ -62,8 +62,13 @@ def _files(root: Path) -> list[Path]:
 
 
 def _locate(rel: Path, submission: Path, candidates: list[Path]) -> Path | None:
-    """Where the student put ``rel``: its own place, else a unique match by suffix or name."""
-    if (submission / rel).is_file() and not (submission / rel).is_symlink():
+    """Where the student put ``rel``: its own place, else a unique match by suffix or name.
+
+    Only ``candidates`` count: regular files found without following a symbolic
+    link, so a submitted ``backprop -> /autograder/source/solution/backprop`` finds
+    nothing.
+    """
+    if rel in candidates:
         return submission / rel
     by_suffix = [c for c in candidates if c.parts[-len(rel.parts) :] == rel.parts]
     if len(by_suffix) == 1:

@@ -244,3 +244,20 @@ def test_the_grading_has_a_time_budget(submit: Submit) -> None:
     budget = "Not run: the grading's time budget (4 s) was used up"
     assert any(o.startswith(budget) for o in outputs)
     assert results["execution_time"] < 10
+
+
+def test_a_symlinked_package_is_not_followed(tmp_path: Path) -> None:
+    """The second review: ``calc -> <the solution>/calc`` submitted as a symbolic link."""
+    from chainrule.assignment.grade import collect_submission
+
+    starter = tmp_path / "starter" / "calc"
+    starter.mkdir(parents=True)
+    for name in ("__init__.py", "ops.py", "other.py"):
+        starter.joinpath(name).write_text(strip_solutions((MINIMAL / "calc" / name).read_text())[0])
+    sub = tmp_path / "upload"
+    sub.mkdir()
+    (sub / "calc").symlink_to(MINIMAL / "calc", target_is_directory=True)
+    (sub / "ops.py").symlink_to(MINIMAL / "calc" / "ops.py")
+    notes = collect_submission(sub, tmp_path / "starter", tmp_path / "taken")
+    assert "calc/ops.py is missing from the submission" in " ".join(notes)
+    assert "NotImplementedError" in (tmp_path / "taken" / "calc" / "ops.py").read_text()
