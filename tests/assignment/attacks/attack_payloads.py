@@ -22,6 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from review_payloads import (
+    REVIEW_CLOSED_FORM_FIT,
+    REVIEW_EXIT_70,
+    REVIEW_IPC_RECEIVE,
+    REVIEW_IPC_SEND,
+    REVIEW_LEAK_FORMAT,
+    REVIEW_RCE,
+)
+
 # An honest train_step: the only honest work in the payloads that carry one. The
 # solution's own code; the stubs of every other file stay untouched.
 HONEST_TRAIN_STEP = '''
@@ -1231,5 +1240,53 @@ ATTACKS = [
         {"backprop/__init__.py": PRELUDE + TAMPER_FRAMEWORK},
         ("test_sigmoid.py", "test_softmax.py"),
         entries=("gradescope",),
+    ),
+    # The second review, against the new grader (each one broke its first version).
+    Attack(
+        "11a",
+        "grader-runs-plain-values",
+        "__init__ asks the grader to call methods of values it made up: getattr(ndarray, "
+        "'ctypes'), str.format reading any attribute, ndarray.tofile writing a module into "
+        "the tests' folder, str.encode('idna') importing it: code as root in the trusted "
+        "process, rewriting the verdict",
+        {"backprop/__init__.py": REVIEW_RCE},
+        ("test_linear.py", "test_train.py"),
+        entries=("cli",),
+    ),
+    Attack(
+        "11b",
+        "leak-through-format",
+        "Sigmoid() raises the hidden tests' names, docstrings and constants, read from the "
+        "trusted process through str.format",
+        {"backprop/sigmoid.py": REVIEW_LEAK_FORMAT},
+        ("test_sigmoid.py",),
+        entries=("cli",),
+    ),
+    Attack(
+        "11c",
+        "fake-sandbox-failure",
+        "Sigmoid.forward prints a hidden test's input and exits with the status the worker "
+        "uses when its sandbox fails (70), to abort the grading with that text on top",
+        {"backprop/sigmoid.py": REVIEW_EXIT_70},
+        ("test_sigmoid.py",),
+        entries=("cli",),
+    ),
+    Attack(
+        "11d",
+        "sysv-queue-between-tests",
+        "a hidden test's Sigmoid.forward sends its input down a SysV message queue; a visible "
+        "test's Softmax() reads it and raises it",
+        {"backprop/sigmoid.py": REVIEW_IPC_SEND, "backprop/softmax.py": REVIEW_IPC_RECEIVE},
+        ("test_sigmoid.py", "test_softmax.py"),
+        entries=("cli",),
+    ),
+    Attack(
+        "11e",
+        "closed-form-fit",
+        "build_net starts from W = 0, b1 = -1000 so only b2 trains; fit computes b2 in closed "
+        "form and accuracy() says 1.0, with no backward written",
+        {"backprop/train.py": REVIEW_CLOSED_FORM_FIT},
+        ("test_train.py",),
+        entries=("cli",),
     ),
 ]

@@ -62,7 +62,11 @@ grader is killed (exit -9). Scores of the attacks that poison the later tests (5
 
 With the trusted process and the sandboxed worker (docs/assignments.md, "Threat model"),
 run as root: all 32 cases pass (1 min 40 s); every score is the honest one, nothing hidden
-shows, no process survives, results.json stays small. The notes below were written
+shows, no process survives, results.json stays small. Cases 11a-11e came from a second review
+of the new grader and each broke its first version (code as root in the trusted process
+through requests on values the worker made up; hidden tests read through str.format; a faked
+sandbox failure; a SysV queue between tests; a hidden test that trusted the student's
+build_net and accuracy); they pass since. The notes below were written
 against the old grader:
 
 - 6, 10f: gradcheck sees NaN for what it is; nothing reads a worker's fds as a verdict.
