@@ -82,7 +82,7 @@ class Probe:
         """
         if isinstance(v, (int, np.integer)):
             # Entry i in row-major order, addressed by its index tuple: θ may be
-            # column-major (Linear's W), where reshape(-1) would be a copy.
+            # a non-contiguous view, where reshape(-1) would be a copy.
             i = np.unravel_index(int(v), self.theta.shape)
             orig = self.theta[i].copy()
             h = step_size(orig, self.dtype) / shrink

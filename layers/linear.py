@@ -7,8 +7,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from layers._checks import resolve_dtype, shape_str
-from layers.errors import HyperparameterError, ShapeError
+from layers._checks import resolve_dtype
+from layers.errors import HyperparameterError
 from layers.layer import Array, Layer
 from layers.parameter import Parameter
 from layers.rng import RngLike, as_generator
@@ -58,9 +58,7 @@ class Linear(Layer):
     ----------
     W : Parameter
         Weights of shape ``(M, D)``, initialised from ``U(-1/√D, 1/√D)``
-        (PyTorch's default for ``nn.Linear``). Stored column-major (Fortran
-        order) for speed: index it (``W.value[i, j] += h``) rather than writing
-        through ``W.value.reshape(-1)``, which is a copy.
+        (PyTorch's default for ``nn.Linear``).
     b : Parameter or None
         Bias of shape ``(M,)``, same initialisation; ``None`` if ``bias=False``.
     """
@@ -84,12 +82,7 @@ class Linear(Layer):
         generator = as_generator(rng)
         bound = 1.0 / math.sqrt(self.in_features)
         shape_w = (self.out_features, self.in_features)
-        weights = generator.uniform(-bound, bound, shape_w).astype(self.dtype)
-        # Stored column-major: Wᵀ is then a plain row-major array, and BLAS runs
-        # X Wᵀ and Gᵀ X (the two products every step makes) up to 2x faster than
-        # with row-major W at small sizes (benchmarks/README.md). W keeps its
-        # shape (M, D); only W.value.reshape(-1) is a copy, not a view.
-        self.W = Parameter(np.asfortranarray(weights), "W")
+        self.W = Parameter(generator.uniform(-bound, bound, shape_w).astype(self.dtype), "W")
         self.b: Parameter | None = None
         if bias:
             self.b = Parameter(
@@ -97,65 +90,26 @@ class Linear(Layer):
             )
         self._x: Array | None = None  # the input, kept for ∇_W L = Gᵀ X
         self._y: Array | None = None  # the output, kept to check grad_out's shape
-        self._ones_n: Array = np.ones(0, self.dtype)  # see _ones
 
     def forward(self, x: npt.ArrayLike) -> Array:
-        """``Y = X Wᵀ + b``; the equation is in ``_forward_trusted``, after the input checks.
-
-        (``Sequential`` checks its input once and calls the ``_trusted`` methods.)
-        """
         self._x = self._y = None  # a forward that fails leaves nothing for backward
-        return self._forward_trusted(self._checked_input(x), scratch=False)
-
-    def backward(self, grad_out: npt.ArrayLike) -> Array:
-        """``∇_W L = Gᵀ X``, ``∇_b L = Σ_i g_i``, ``∇_X L = G W``: the lines are in
-        ``_backward_trusted``, after the check of ``grad_out``."""
-        grad_x = self._backward_trusted(self._grad_out(grad_out, self._y), False, True)
-        assert grad_x is not None  # input_grad=True always gives it
-        return grad_x
-
-    def _checked_input(self, x: npt.ArrayLike) -> Array:
-        return self._input(x, self.dtype)  # finite, (D,) or (N, D), of our dtype
-
-    def _forward_trusted(self, x: Array, scratch: bool) -> Array:
-        if x.ndim not in (1, 2) or x.shape[-1] != self.in_features or x.dtype != self.dtype:
-            self._x = self._y = None  # a failed call leaves nothing for backward
-            self._checked_input(x)  # raises the error that names what is wrong
-            expected = f"({self.in_features},) or (N, {self.in_features})"
-            raise ShapeError(
-                f"{self!r}: expected input of shape {expected}, got {shape_str(x.shape)}"
-            )
-        out = self._scratch("y", (*x.shape[:-1], self.out_features), self.dtype, scratch)
-        y: Array = np.matmul(x, self.W.value.T, out=out)  # y = W x  (batched: Y = X Wᵀ)
+        X = self._input(x, self.dtype, features=self.in_features)
+        y: Array = X @ self.W.value.T  # y = W x  (batched: Y = X Wᵀ)
         if self.b is not None:
-            y += self.b.value  # + b
-        self._x, self._y = x, y
+            y = y + self.b.value  # + b
+        self._x, self._y = X, y
         return y
 
-    def _backward_trusted(self, g: Array, scratch: bool, input_grad: bool) -> Array | None:
-        x, y = self._x, self._y
-        if x is None or y is None or g.shape != y.shape:
-            self._grad_out(g, y)  # raises OrderError or ShapeError
-        assert x is not None
-        if x.ndim == 2 and x.shape[0] != 1:
-            np.matmul(g.T, x, out=self.W.grad)  # ∇_W L = Gᵀ X  (Σ_i g_i x_iᵀ)
-            if self.b is not None:
-                np.matmul(self._ones(len(g)), g, out=self.b.grad)  # ∇_b L = Σ_i g_i = 1ᵀ G
-        else:  # one sample: NumPy's matmul would not call BLAS for a column times a row
-            np.einsum("i,j->ij", g.reshape(-1), x.reshape(-1), out=self.W.grad)  # ∇_W L = g xᵀ
-            if self.b is not None:
-                self.b.grad[...] = g.reshape(-1)  # ∇_b L = g
-        if not input_grad:
-            return None
-        out = self._scratch("grad_x", x.shape, self.dtype, scratch)
-        grad_x: Array = np.matmul(g, self.W.value, out=out)  # ∇_x L = ((∇_y L)ᵀ W)ᵀ = G W
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
+        g = self._grad_out(grad_out, self._y)
+        assert self._x is not None  # _grad_out has checked that forward ran
+        G = g.reshape(-1, self.out_features)  # one gᵀ per row; a single sample is a batch of one
+        X = self._x.reshape(-1, self.in_features)
+        self.W.grad = G.T @ X  # ∇_W L = Gᵀ X  (the notes' g xᵀ, summed over samples)
+        if self.b is not None:
+            self.b.grad = G.sum(axis=0)  # ∇_b L = Σ_i g_i
+        grad_x: Array = g @ self.W.value  # ∇_X L = G W  (the notes' ((∇_y L)ᵀ W)ᵀ, per row)
         return grad_x
-
-    def _ones(self, n: int) -> Array:
-        """A cached vector of ``n`` ones: ``1ᵀ G`` is one BLAS call, faster than a sum."""
-        if self._ones_n.shape != (n,):
-            self._ones_n = np.ones(n, self.dtype)
-        return self._ones_n
 
     def parameters(self) -> list[Parameter]:
         """``[W, b]``, or ``[W]`` without bias."""

@@ -21,7 +21,7 @@ class Parameter:
     Parameters
     ----------
     value : array_like
-        Initial value; copied, and stored as float32 or float64.
+        Initial value; copied into a plain row-major array of float32 or float64.
     name : str
         Name used in error messages and gradient-check reports, e.g. ``"W"``.
 
@@ -66,8 +66,8 @@ class Parameter:
 
     @grad.setter
     def grad(self, new: npt.ArrayLike | None) -> None:
-        # Layers write gradients in place (out=self.grad), so the array must stay
-        # the same object; None, as PyTorch users write to clear it, means zeros.
+        # Copied into place, so the array stays the same object (a user or an
+        # optimizer may hold it); None, as PyTorch users write to clear it, means zeros.
         if new is None:
             self._grad.fill(0)
             return
@@ -106,11 +106,11 @@ class Parameter:
 def _numbers(x: npt.ArrayLike, name: str, what: str, copy: bool = False) -> npt.NDArray[Any]:
     """``x`` as an array of real numbers in the machine's byte order, or our error.
 
-    ``copy=True`` always makes a new array; otherwise ``x`` may be returned
+    ``copy=True`` always makes a new, row-major array; otherwise ``x`` may be returned
     as it is (the setters copy it into place anyway).
     """
     try:
-        array = np.array(x, copy=True) if copy else np.asarray(x)
+        array = np.array(x, copy=True, order="C") if copy else np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested lists, ...
         raise ShapeError(
             f"Parameter {name!r}: expected a {what} of numbers with a regular shape, "

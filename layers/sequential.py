@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
 from layers._checks import as_float_array, require_finite, shape_str
 from layers.errors import ChainruleError, HyperparameterError, OrderError, ShapeError
-from layers.layer import Array, Layer, has_fast_path
+from layers.layer import Array, Layer
 from layers.parameter import Parameter
 
 
@@ -42,21 +42,12 @@ class Sequential(Layer):
     ----------
     layers : list of Layer
         The layers, in forward order.
-    input_grad : bool, default True
-        Set it to False when nobody needs ``∇_x L`` (a training loop never
-        does): ``backward`` then skips the first layer's ``G W`` product and
-        returns an empty array; every parameter's ``grad`` is the same. A
-        Sequential nested in another one follows its container instead: below
-        position 0 its ``∇_x L`` is always computed, since the layers before
-        it need it.
 
     Notes
     -----
-    Speed without surprises. The input is checked once (by the first layer's
-    rules) and the output once; between our own layers nothing is checked
-    twice. Results only the next layer reads live in buffers reused from call
-    to call; what ``forward`` and ``backward`` return is always a new array,
-    and no caller's array is ever written to.
+    Each layer checks its own input, so an error names the position that
+    failed (``Sequential layer (2): Linear(5, 3): ...``). The output is
+    checked once more: NaN or inf can still arise inside from diverged weights.
     """
 
     def __init__(self, *layers: Layer) -> None:
@@ -68,69 +59,29 @@ class Sequential(Layer):
                 )
         _refuse_repeated_layers(layers)
         self.layers: list[Layer] = list(layers)
-        self.input_grad = True  # False: backward skips ∇_x L of the first layer
         self._y: Array | None = None  # the last output, to check grad_out against
 
     def forward(self, x: npt.ArrayLike) -> Array:
-        # Layers with a fast path (see has_fast_path) trust each other: the
-        # input is checked once, by the first layer's rules, and an output that
-        # only the next such layer reads lives in a reused buffer (scratch).
-        # What the caller gets back is always a new array.
-        self._y = None
-        layers, last = self.layers, len(self.layers) - 1
-        fast = self._fast_paths()
-        h: Any = x
-        for i, layer in enumerate(layers):
+        self._y = None  # a forward that fails leaves nothing for backward
+        h: npt.ArrayLike = x  # h_0 = x
+        for i, layer in enumerate(self.layers):
             try:
-                if fast[i] and (i == 0 or fast[i - 1]):
-                    if i == 0:
-                        h = layer._checked_input(h)
-                    scratch = i < last and fast[i + 1]
-                    h = layer._forward_trusted(h, scratch)  # h_l = f_l(h_{l−1})
-                else:
-                    h = layer.forward(h)  # h_l = f_l(h_{l−1}), with the layer's own checks
+                h = layer.forward(h)  # h_l = f_l(h_{l−1})
             except ChainruleError as exc:
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
-        y = as_float_array(h, "Sequential", "output")
-        # NaN or inf can still arise inside from diverged weights: one check at the end.
+        y = as_float_array(h, "Sequential", "output")  # y = h_L
         require_finite(y, "Sequential", "output (the weights may have diverged)")
         self._y = y
         return y
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
-        """Fill every parameter's ``grad`` and return ``∇_x L``.
-
-        With ``input_grad = False`` the first layer's ``∇_x L`` is not computed
-        (for a ``Linear`` first, that saves one of the five matrix products of
-        a training step) and an empty array of shape ``(0,)`` is returned.
-        """
-        g: Any = self._checked_grad_out(grad_out)
-        g_dtype = g.dtype
-        layers, last = self.layers, len(self.layers) - 1
-        fast = self._fast_paths()
-        for i in reversed(range(len(layers))):
-            layer = layers[i]
+        g: npt.ArrayLike = self._checked_grad_out(grad_out)  # ∇_{h_L} L = ∇_y L
+        for i in reversed(range(len(self.layers))):
             try:
-                if fast[i] and (i == last or fast[i + 1]):
-                    scratch = i > 0 and fast[i - 1]
-                    g = layer._backward_trusted(g, scratch, i > 0 or self.input_grad)
-                    if g is None:  # the first layer skipped ∇_x L, as asked
-                        return np.empty(0, g_dtype)
-                else:
-                    if i > 0 and isinstance(layer, Sequential) and not layer.input_grad:
-                        raise HyperparameterError(
-                            f"{layer!r} has input_grad = False, but the layers before it "
-                            f"need its ∇_x L; only a first layer may skip it"
-                        )
-                    g = layer.backward(g)  # with the layer's own checks
+                g = self.layers[i].backward(g)  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L)
             except ChainruleError as exc:
                 raise type(exc)(f"Sequential layer ({i}): {exc}") from exc
-        result: Array = g  # ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), down to ∇_x L
-        return result
-
-    def _fast_paths(self) -> list[bool]:
-        """``has_fast_path`` of each layer, asked every call: a method may be patched."""
-        return [has_fast_path(layer) for layer in self.layers]
+        return np.asarray(g)  # ∇_{h_0} L = ∇_x L
 
     def _checked_grad_out(self, grad_out: npt.ArrayLike) -> Array:
         if self._y is None:
@@ -146,21 +97,6 @@ class Sequential(Layer):
             )
         require_finite(g, "Sequential", "grad_out")
         return g.astype(self._y.dtype, copy=False)
-
-    def _checked_input(self, x: npt.ArrayLike) -> Any:
-        return self.layers[0]._checked_input(x) if self.layers else x
-
-    def _forward_trusted(self, x: Any, scratch: bool) -> Array:
-        return self.forward(x)  # a nested Sequential checks its (small) output once more
-
-    def _backward_trusted(self, g: Array, scratch: bool, input_grad: bool) -> Array | None:
-        # Nested, it is the container that knows whether ∇_x L is needed: below
-        # position 0 always, whatever this Sequential's own flag says.
-        saved, self.input_grad = self.input_grad, input_grad
-        try:
-            return self.backward(g)
-        finally:
-            self.input_grad = saved
 
     def parameters(self) -> list[Parameter]:
         """Every layer's parameters, first layer first."""

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from layers._checks import all_finite, as_float_array, require_finite, shape_str
+from layers._checks import as_float_array, require_finite, shape_str
 from layers.errors import HyperparameterError, NonFiniteError, OrderError, ShapeError
 
 Array = npt.NDArray[np.floating[Any]]
@@ -82,13 +82,9 @@ class Loss:
         n = y.shape[0] if y.ndim == 2 else 1
         return 1.0 / n if self.reduction == "mean" else 1.0
 
-    def _finish(self, per_sample_total: float, grad: Array, grad_finite: bool = False) -> float:
-        """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf.
-
-        ``grad_finite=True``: the caller has proved ``grad`` finite whenever the
-        loss is, so only the loss is tested.
-        """
-        if not (math.isfinite(per_sample_total) and (grad_finite or all_finite(grad))):
+    def _finish(self, per_sample_total: float, grad: Array) -> float:
+        """Store ``grad`` for ``backward`` and return the loss, refusing NaN/inf."""
+        if not (math.isfinite(per_sample_total) and np.isfinite(grad).all()):
             self._grad = None
             raise NonFiniteError(
                 f"{self!r}: the loss is {per_sample_total} (or its gradient is not finite); "

@@ -50,8 +50,8 @@ class Optimizer:
                 f"pass net.parameters() of a net that has parameters"
             )
 
-        # A tuple: optimizers keep per-parameter state (buffers, velocities,
-        # moments) by position, so the list must not change under them.
+        # A tuple: optimizers keep per-parameter state (velocities, moments) by
+        # position, so the list must not change under them.
         self.params: tuple[Parameter, ...] = tuple(checked)
 
     def step(self) -> None:

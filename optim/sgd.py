@@ -74,33 +74,20 @@ class SGD(Optimizer):
                 "correction to momentum); set momentum, e.g. momentum=0.9"
             )
         self.nesterov = bool(nesterov)
-        # A Parameter's value and grad arrays live as long as it does (assigning
-        # to them copies in place), so each step uses them as they are, with one
-        # buffer per parameter for η g: plain SGD neither looks up nor allocates.
-        self._arrays = [(p.value, p.grad, np.empty_like(p.value)) for p in self.params]
-        # One velocity buffer v per parameter, created on its first step.
         self._velocity: list[npt.NDArray[np.floating[Any]] | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Apply one update to every parameter, in place."""
-        lr, decay, mu = self.lr, self.weight_decay, self.momentum
-        if not (decay or mu):  # plain SGD, the common case: one line per parameter
-            for w, g, lr_g in self._arrays:
-                w -= np.multiply(g, lr, out=lr_g)  # w ← w − η ∇_w L
-            return
-        for i, (w, grad, lr_g) in enumerate(self._arrays):
-            g = grad
-            if decay:
-                g = g + decay * w  # g ← ∇_w L + λ w
-            if mu:
+        for i, p in enumerate(self.params):
+            g = p.grad  # ∇_w L
+            if self.weight_decay:
+                g = g + self.weight_decay * p.value  # g ← ∇_w L + λ w
+            if self.momentum:
                 v = self._velocity[i]
-                if v is None:
-                    v = self._velocity[i] = g.copy()  # v ← g on the first step
-                else:
-                    v *= mu  # v ← μ v + g
-                    v += g
-                g = g + mu * v if self.nesterov else v  # Nesterov: g + μ v
-            w -= np.multiply(g, lr, out=lr_g)  # w ← w − η g, in place
+                v = g.copy() if v is None else self.momentum * v + g  # v ← μ v + g  (first: v ← g)
+                self._velocity[i] = v
+                g = g + self.momentum * v if self.nesterov else v  # Nesterov: g + μ v
+            p.value -= self.lr * g  # w ← w − η v
 
     def __repr__(self) -> str:
         extras = "".join(

@@ -173,7 +173,7 @@ def test_no_protocol_is_taken_from_the_other_side(pair: _Pair) -> None:
 def test_the_trusted_side_serves_only_public_names_and_data() -> None:
     def student(remote_net: Any) -> list[Any]:  # runs in the "worker", on the grader's object
         results: list[Any] = []
-        for attempt in (lambda: remote_net._forward_trusted,
+        for attempt in (lambda: remote_net._input,
                         lambda: setattr(remote_net, "forward", remote_net.backward),
                         lambda: setattr(remote_net, "W", remote_net.b)):  # fmt: skip
             try:

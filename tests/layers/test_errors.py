@@ -164,7 +164,7 @@ def test_methods_patched_on_an_instance_are_called_by_sequential() -> None:
         calls.append("backward")
         return original_backward(g)
 
-    net.forward(np.ones((4, 2)))  # before the patch: the fast path
+    net.forward(np.ones((4, 2)))  # before the patch
     sigmoid.forward = logged_forward  # type: ignore[method-assign, assignment]
     sigmoid.backward = logged_backward  # type: ignore[method-assign, assignment]
     net.forward(np.ones((4, 2)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -79,3 +80,28 @@ def test_logits_spread_past_the_float_range(dtype: type) -> None:
         loss = SoftmaxCrossEntropyLoss(reduction="sum")
         assert loss.forward(z, target) == 0.0
         assert_allclose(loss.backward(), [[0.0, 0.0]])
+
+
+def test_sigmoid_is_exact_at_the_extremes_and_silent() -> None:
+    z = np.array([-1000.0, -745.0, -100.0, -30.0, 0.0, 30.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the expected overflow of e^{-z} must stay silent
+        h = Sigmoid().forward(z)
+    expected = [0.0, 0.0, np.exp(-100.0), 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0]
+    np.testing.assert_allclose(h, expected, rtol=1e-15, atol=0)
+    h32 = Sigmoid().forward(z.astype(np.float32))
+    assert h32.dtype == np.float32
+    # Below z ≈ −88, σ(z) is subnormal in float32 and comes out as 0.
+    tiny = np.finfo(np.float32).tiny
+    np.testing.assert_allclose(h32, np.array(expected, np.float32), rtol=1e-6, atol=tiny)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_never_decreases(dtype: type[np.floating[Any]]) -> None:
+    """σ is increasing; rounding must not make it dip, not even by one ulp near 1.
+
+    (σ = e^z / (1 + e^z) dips by 1 ulp around z ≈ 17 in float32 and 37 in float64.)
+    """
+    z = np.linspace(-120.0, 120.0, 2_000_001).astype(dtype)
+    h = Sigmoid().forward(z)
+    assert np.all(np.diff(h) >= 0)

@@ -156,3 +156,13 @@ def test_a_failed_forward_leaves_no_stale_gradient(loss_type: type[Loss]) -> Non
         loss.forward(P, np.array([0, 7]))
     with pytest.raises(OrderError):
         loss.backward()
+
+
+def test_softmax_ce_labels_and_one_hot_agree_on_large_logits() -> None:
+    rng = np.random.default_rng(3)
+    z = 10 * rng.standard_normal((6, 4))
+    t = rng.integers(0, 4, 6)
+    by_label, by_one_hot = SoftmaxCrossEntropyLoss(), SoftmaxCrossEntropyLoss()
+    loss = by_label.forward(z, t)
+    np.testing.assert_allclose(loss, by_one_hot.forward(z, np.eye(4)[t]), rtol=1e-14)
+    np.testing.assert_allclose(by_label.backward(), by_one_hot.backward(), rtol=1e-14, atol=1e-16)
