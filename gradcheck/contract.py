@@ -26,13 +26,19 @@ from gradcheck.hints import diagnosis
 Array = npt.NDArray[Any]
 
 
-def same(a: Array, b: Array, dtype: Any) -> bool:
-    """``a ≈ b`` up to rounding: ``max|a − b| ≤ 1000 ε · max(|a|, |b|)``."""
+def same(a: Array, b: Array, dtype: Any, scale: float = 0.0) -> bool:
+    """``a ≈ b`` up to rounding: ``max|a − b| ≤ 1000 ε · max(|a|, |b|, scale)``.
+
+    ``scale`` is the size of the terms that ``a`` and ``b`` were computed from, when
+    they can cancel: their rounding is relative to the terms, not to the result.
+    """
     if np.shape(a) != np.shape(b):
         return False
     eps = float(np.finfo(np.dtype(dtype)).eps)
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = max(float(np.max(np.abs(a64), initial=0.0)), float(np.max(np.abs(b64), initial=0.0)))
+    scale = max(
+        scale, float(np.max(np.abs(a64), initial=0.0)), float(np.max(np.abs(b64), initial=0.0))
+    )
     return float(np.max(np.abs(a64 - b64), initial=0.0)) <= 1e3 * eps * max(scale, 1e-30)
 
 
@@ -83,8 +89,11 @@ def linear(
     zero = h.gradients(x, np.zeros_like(G))
     found = []
     for name, a in first.items():
-        expected = alpha * np.asarray(a, np.float64) + beta * np.asarray(second[name], np.float64)
-        if same(mixed[name], expected, x.dtype) and not np.any(zero[name]):
+        terms = alpha * np.asarray(a, np.float64), beta * np.asarray(second[name], np.float64)
+        expected = terms[0] + terms[1]
+        # α·a and β·b may cancel: the rounding of the result is relative to the terms.
+        size = max(float(np.max(np.abs(t), initial=0.0)) for t in terms)
+        if same(mixed[name], expected, x.dtype, size) and not np.any(zero[name]):
             continue
         ignores = same(second[name], a, x.dtype) and np.any(a)
         what = "the input gradient" if name == INPUT else name + ".grad"
@@ -94,7 +103,7 @@ def linear(
                 name,
                 "not linear in grad_out",
                 "backward(1.5·G₁ − 0.75·G₂) differs from 1.5·backward(G₁) − 0.75·backward(G₂)"
-                if not same(mixed[name], expected, x.dtype)
+                if not same(mixed[name], expected, x.dtype, size)
                 else "backward(zeros) gave a non-zero gradient",
                 hint=f"{ignored}; multiply by it (chain rule: ∇_z L = ∇_h L ∘ σ'(z))"
                 if ignores
@@ -133,6 +142,10 @@ def row_wise(
     found = []
     for name, a in first.items():
         pieces = [np.asarray(p[name], np.float64) for p in parts]
+        size = 0.0
+        if name != INPUT and all(q.shape == a.shape for q in pieces):
+            # The rows' gradients may cancel in the sum: its rounding is relative to them.
+            size = float(np.max(sum((np.abs(q) for q in pieces), np.zeros(a.shape)), initial=0.0))
         if name == INPUT:  # one row of ∇_X per sample: the rows are stacked
             rows_ok = all(
                 q.shape == (len(c), *a.shape[1:]) for q, c in zip(pieces, chunks, strict=True)
@@ -142,7 +155,7 @@ def row_wise(
             summed = (
                 sum(pieces, np.zeros(a.shape)) if all(q.shape == a.shape for q in pieces) else None
             )
-        if summed is not None and same(a, summed, x.dtype):
+        if summed is not None and same(a, summed, x.dtype, size):
             continue
         of_batch = f"{name}'s gradient of the batch"
         known = None if summed is None else diagnosis(a, summed, name=of_batch, batch=x.shape[0])

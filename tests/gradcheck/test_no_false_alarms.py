@@ -48,3 +48,16 @@ def test_large_values_do_not_raise_false_alarms() -> None:
 @given(st.sampled_from(["mse", "cross_entropy", "softmax_cross_entropy"]), st.data())
 def test_losses_never_fail(name: str, data: st.DataObject) -> None:
     check_loss(*data.draw(loss_cases(name)))
+
+
+def test_cancelling_terms_are_judged_by_their_own_size() -> None:
+    """Found on a drawn 6-layer stack: 1.5·a − 0.75·b cancelled to 1e-4 from terms of 0.018,
+    and a rounding of 3e-17 (8 ε of the terms) was called "not linear in grad_out"."""
+    from gradcheck.contract import same
+
+    a, b = 0.01172599, 0.02362811
+    expected = np.array([1.5 * a - 0.75 * b])
+    mixed = expected + 2.949029909160572e-17
+    assert not same(mixed, expected, np.float64)  # relative to the result: a false alarm
+    assert same(mixed, expected, np.float64, scale=max(1.5 * a, 0.75 * b))
+    assert not same(mixed + 1e-12, expected, np.float64, scale=max(1.5 * a, 0.75 * b))
