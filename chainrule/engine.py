@@ -260,6 +260,10 @@ class TrainingEngine:
         if single:
             t_arr = t_arr[None, ...]
         K, N = self.out_features, len(X_arr)
+        if t_arr.ndim == 0 or len(t_arr) != N:
+            raise ShapeError(
+                f"TrainingEngine: X has {N} samples but t has {len(np.atleast_1d(t_arr))}"
+            )
         if self.loss_kind != "mse" and t_arr.shape == (N,):
             if t_arr.dtype.kind not in "iu":
                 raise LabelError(f"TrainingEngine: labels must be integers, got {t_arr.dtype}")

@@ -250,3 +250,28 @@ def test_divergence_raises_before_the_step() -> None:
         engine.step(X, t)
     for q, b in zip(net.parameters(), before, strict=True):
         np.testing.assert_array_equal(q.value, b)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_fit_through_the_engine_equals_fit_through_the_layers(task: str) -> None:
+    data = chainrule.load_dataset("xor" if task == "classification" else "diabetes", seed=0)
+    runs = []
+    for engine in (True, False):
+        net = chainrule.mlp(data.n_features, 8, data.n_outputs, rng=0)
+        history = chainrule.fit(
+            net,
+            data.X_train,
+            data.y_train,
+            epochs=3,
+            batch_size=16,
+            validation_data=(data.X_test, data.y_test),
+            progress=False,
+            engine=engine,
+        )
+        runs.append((net, history))
+    (a, ha), (b, hb) = runs
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_allclose(p.value, q.value, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ha.loss, hb.loss, rtol=1e-12)
+    if task == "classification":
+        assert ha.accuracy == hb.accuracy
