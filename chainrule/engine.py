@@ -134,6 +134,12 @@ class _Buffers:
     temp: list[Array] = field(default_factory=list)
 
 
+def _all_finite(a: Array) -> bool:
+    """No NaN or inf in ``a``, checked in slices of rows (no mask the size of the data)."""
+    rows = max(1, (1 << 16) // max(1, a[0].size)) if len(a) else 1
+    return all(np.isfinite(a[i : i + rows]).all() for i in range(0, len(a), rows))
+
+
 def _flatten(net: Layer) -> list[Layer] | None:
     if type(net) is not Sequential:
         return None
@@ -254,7 +260,7 @@ class TrainingEngine:
             raise ShapeError(
                 f"TrainingEngine: expected X of shape (N, {self.in_features}), got {X_arr.shape}"
             )
-        if not np.isfinite(X_arr).all():
+        if not _all_finite(X_arr):
             raise NonFiniteError("TrainingEngine: X holds NaN or infinite values")
         t_arr = np.asarray(t)
         if single:
@@ -277,7 +283,7 @@ class TrainingEngine:
                 + f", got {t_arr.shape}"
             )
         T = np.ascontiguousarray(t_arr, dtype=self.dtype)
-        if not np.isfinite(T).all():
+        if not _all_finite(T):
             raise NonFiniteError("TrainingEngine: targets hold NaN or infinite values")
         if self.loss_kind != "mse":
             tolerance = 1e-6 if self.dtype == np.float64 else 1e-4
@@ -295,7 +301,7 @@ class TrainingEngine:
         X_arr, T = self.prepare(X, t)
         self._state = optimizer_state(self.optimizer)  # the optimizer may have stepped alone
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._step(X_arr, T)[0]
+            return self._step(X_arr, T, *self._arrays())[0]
 
     def epoch(
         self,
@@ -335,11 +341,17 @@ class TrainingEngine:
         self._state = optimizer_state(self.optimizer)  # the optimizer may have stepped alone
         labels = T if T.ndim == 1 else None
         count = accuracy and self.loss_kind != "mse"
+        flat_all = None  # label t_i's flat place in its batch's logits, i K + t_i, for all i
+        if labels is not None:
+            flat_all = (np.arange(N) % batch_size) * self.out_features + labels
         total, correct = 0.0, 0
+        ops, update = self._arrays()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, N, batch_size):
-                Xb, Tb = X_arr[start : start + batch_size], T[start : start + batch_size]
-                loss, out = self._step(Xb, Tb)
+                stop = start + batch_size
+                Xb, Tb = X_arr[start:stop], T[start:stop]
+                flat = None if flat_all is None else flat_all[start:stop]
+                loss, out = self._step(Xb, Tb, ops, update, flat)
                 n = len(Xb)
                 total += loss * n
                 if count:
@@ -369,28 +381,59 @@ class TrainingEngine:
             self._buffers[n] = buf
         return buf
 
-    def _step(self, X: Array, T: Array) -> tuple[float, Array]:
+    def _arrays(self) -> tuple[list[tuple[Any, ...]], list[tuple[Array, Array, Array, Array]]]:
+        """The plan with every ``Parameter``'s arrays looked up once per call of
+        ``step`` or ``epoch`` (a Parameter's arrays do not change during one)."""
+        ops = []
+        for op in self.plan:
+            W, b = op.W, op.b
+            ops.append(
+                (
+                    op.kind,
+                    None if W is None else W.value.T,  # Wᵀ, for Y = X Wᵀ
+                    None if W is None else W.value,
+                    None if W is None else W.grad,
+                    None if b is None else b.value,
+                    None if b is None else b.grad,
+                )
+            )
+        for p in self._params:  # a grad never set (or replaced) gets an array to write into
+            if not (isinstance(p.grad, np.ndarray) and p.grad.shape == p.value.shape):
+                p.grad = np.zeros_like(p.value)
+        update = [
+            (p.value, p.grad, d, s)
+            for p, (d, s) in zip(self._params, self._opt_buffers, strict=True)
+        ]
+        return ops, update
+
+    def _step(
+        self,
+        X: Array,
+        T: Array,
+        ops: list[tuple[Any, ...]],
+        update: list[tuple[Array, Array, Array, Array]],
+        flat: Array | None = None,
+    ) -> tuple[float, Array]:
         """Forward, loss, backward and update on a checked batch; (loss, output)."""
         n = len(X)
-        buf = self._buffers_for(n)
-        plan, outs, grads, mm = self.plan, buf.outs, buf.grads, np.matmul
+        buf = self._buffers.get(n) or self._buffers_for(n)
+        outs, grads, mm = buf.outs, buf.grads, np.matmul
         # ---- forward: h_0 = X, h_l = f_l(h_{l−1}) ----
         h: Array = X
-        for i, op in enumerate(plan):
+        for i, (kind, WT, _W, _gW, b, _gb) in enumerate(ops):
             z = outs[i]
-            if op.kind == "linear":
-                assert op.W is not None
-                mm(h, op.W.value.T, out=z)  # Y = X Wᵀ  (the notes' y = W x, batched)
-                if op.b is not None:
-                    z += op.b.value  # + b
-            elif op.kind == "sigmoid":
+            if kind == "linear":
+                mm(h, WT, out=z)  # Linear: Y = X Wᵀ  (the notes' y = W x, batched)
+                if b is not None:
+                    z += b  #   + b
+            elif kind == "sigmoid":
                 np.negative(h, out=z)  # Sigmoid: h = σ(z) = 1 / (1 + e^{−z})
                 np.exp(z, out=z)  #   e^{−z}  (overflow to inf gives σ = 0, the right limit)
                 z += 1.0  #   1 + e^{−z}
                 np.divide(1.0, z, out=z)  #   1 / (1 + e^{−z})
-            elif op.kind == "tanh":
+            elif kind == "tanh":
                 np.tanh(h, out=z)  # Tanh: h = tanh(z)
-            elif op.kind == "relu":
+            elif kind == "relu":
                 np.maximum(h, 0, out=z)  # ReLU: h = max(0, z)
             else:  # softmax
                 # Softmax: p_k = e^{z_k − m} / Σ_j e^{z_j − m}, m = max_k z_k per row
@@ -401,50 +444,51 @@ class TrainingEngine:
         y = h
         # ---- loss: L and G = ∂L/∂y ----
         G = grads[-1]
-        loss = self._loss(y, T, G, buf)
+        loss = self._loss(y, T, G, buf, flat)
         if not math.isfinite(loss):
             raise NonFiniteError(
                 f"TrainingEngine: the loss is {loss}; the weights may have diverged "
                 f"(lower the learning rate) or the targets cannot be reached"
             )
         # ---- backward: the chain rule from the last layer to the first Linear ----
-        for i in range(len(plan) - 1, self._first_linear - 1, -1):
-            op, g = plan[i], grads[i]
-            if op.kind == "linear":
-                assert op.W is not None
+        first = self._first_linear
+        for i in range(len(ops) - 1, first - 1, -1):
+            kind, _WT, W, gW, b, gb = ops[i]
+            g = grads[i]
+            if kind == "linear":
                 h_in = X if i == 0 else outs[i - 1]
                 if n == 1:  # one sample: matmul would not call BLAS for a column times a row
-                    np.einsum("i,j->ij", g[0], h_in[0], out=op.W.grad)  # Linear: ∇_W L = g xᵀ
-                    if op.b is not None:
-                        op.b.grad[...] = g[0]  # Linear: ∇_b L = g
+                    np.einsum("i,j->ij", g[0], h_in[0], out=gW)  # Linear: ∇_W L = g xᵀ
+                    if gb is not None:
+                        gb[...] = g[0]  # Linear: ∇_b L = g
                 else:
-                    mm(g.T, h_in, out=op.W.grad)  # Linear: ∇_W L = Gᵀ X  (Σ_i g_i x_iᵀ)
-                    if op.b is not None:
-                        mm(buf.ones, g, out=op.b.grad)  # Linear: ∇_b L = Σ_i g_i = 1ᵀ G
-                if i > self._first_linear:  # the first Linear's ∇_X L is never needed
-                    mm(g, op.W.value, out=grads[i - 1])  # Linear: ∇_X L = G W
+                    mm(g.T, h_in, out=gW)  # Linear: ∇_W L = Gᵀ X  (Σ_i g_i x_iᵀ)
+                    if gb is not None:
+                        mm(buf.ones, g, out=gb)  # Linear: ∇_b L = Σ_i g_i = 1ᵀ G
+                if i > first:  # the first Linear's ∇_X L is never needed
+                    mm(g, W, out=grads[i - 1])  # Linear: ∇_X L = G W
             else:
                 h_out, s = outs[i], buf.temp[i]
-                target = grads[i - 1] if i > 0 else g  # ∂L/∂(this op's input)
-                if op.kind == "sigmoid":
+                target = grads[i - 1]  # ∂L/∂(this op's input); i > first ≥ 0 here
+                if kind == "sigmoid":
                     np.subtract(1.0, h_out, out=s)  # Sigmoid: 1 − σ(z)
                     s *= h_out  #   σ'(z) = σ(z)(1 − σ(z))
                     np.multiply(g, s, out=target)  #   ∇_z L = ∇_h L ∘ σ'(z)
-                elif op.kind == "tanh":
+                elif kind == "tanh":
                     np.multiply(h_out, h_out, out=s)  # Tanh: h²
                     np.subtract(1, s, out=s)  #   1 − h²
                     np.multiply(g, s, out=target)  #   ∇_z L = ∇_h L ∘ (1 − h²)
-                elif op.kind == "relu":
+                elif kind == "relu":
                     np.multiply(g, h_out > 0, out=target)  # ReLU: ∇_z L = ∇_h L ∘ 1[z > 0]
                 else:  # softmax: ∇_z L = p ∘ (g − Σ_k g_k p_k), per row
                     np.multiply(g, h_out, out=s)
                     gp = np.add.reduce(s, axis=1, keepdims=True)  #   Σ_k g_k p_k
                     np.subtract(g, gp, out=target)  #   g − Σ_k g_k p_k
                     target *= h_out  #   p ∘ (g − Σ_k g_k p_k)
-        self._update()
+        self._update(update)
         return loss, y
 
-    def _loss(self, y: Array, T: Array, G: Array, buf: _Buffers) -> float:
+    def _loss(self, y: Array, T: Array, G: Array, buf: _Buffers, flat: Array | None) -> float:
         """The loss of ``y`` against ``T``; writes ``G = ∂L/∂y``."""
         n = len(y)
         scale = 1.0 / n if self.loss.reduction == "mean" else 1.0
@@ -458,7 +502,7 @@ class TrainingEngine:
             # SoftmaxCrossEntropyLoss: log p_k = z_k − m − log Σ_j e^{z_j − m}
             np.subtract(y, np.maximum.reduce(y, axis=1, keepdims=True), out=G)  # z − m
             if T.ndim == 1:  # labels: T_ik = 1 iff k = t_i, at flat place i K + t_i
-                flat = buf.starts + T
+                flat = buf.starts + T if flat is None else flat
                 Gf = G.reshape(-1)
                 z_t = Gf.take(flat)
                 np.exp(G, out=G)  # e^{z_k − m}
@@ -482,7 +526,7 @@ class TrainingEngine:
             raise DomainError("TrainingEngine: CrossEntropyLoss needs probabilities in [0, 1]")
         G.fill(0)
         if T.ndim == 1:
-            flat = buf.starts + T
+            flat = buf.starts + T if flat is None else flat
             p_t = y.reshape(-1).take(flat)
             loss = -scale * float(np.add.reduce(np.log(p_t)))  # L_CE = −Σ_i log p_{i,t_i}
             g_t = -scale / p_t  # ∂L/∂p_{i,t_i} = −1 / p_{i,t_i}  (× 1/N); 0 elsewhere
@@ -496,7 +540,7 @@ class TrainingEngine:
             return math.inf
         return loss
 
-    def _update(self) -> None:
+    def _update(self, update: list[tuple[Array, Array, Array, Array]]) -> None:
         """The optimizer's step, on every parameter in place (``opt.params`` order)."""
         opt, state = self.optimizer, self._state
         if isinstance(opt, Adam):
@@ -504,8 +548,7 @@ class TrainingEngine:
             beta1, beta2 = opt.betas
             step_size = opt.lr / (1.0 - beta1**opt.t)
             correction2_sqrt = math.sqrt(1.0 - beta2**opt.t)
-            for i, p in enumerate(self._params):
-                w, g, (d, s) = p.value, p.grad, self._opt_buffers[i]
+            for i, (w, g, d, s) in enumerate(update):
                 if opt.weight_decay:
                     np.multiply(w, opt.weight_decay, out=d)  # Adam: g ← ∇_w L + λ w
                     g = np.add(g, d, out=d)
@@ -529,11 +572,14 @@ class TrainingEngine:
             return
         assert isinstance(opt, SGD)
         lr, decay, mu = opt.lr, opt.weight_decay, opt.momentum
+        if not (decay or mu):  # plain SGD, the common case: one line per parameter
+            for w, g, _d, s in update:
+                w -= np.multiply(g, lr, out=s)  # SGD: w ← w − η ∇_w L
+            return
         if mu and "v" not in state:  # momentum set after the engine was made
             state = self._state = optimizer_state(opt)
         velocities = state.get("v") if mu else None
-        for i, p in enumerate(self._params):
-            w, g, (d, s) = p.value, p.grad, self._opt_buffers[i]
+        for i, (w, g, d, s) in enumerate(update):
             if decay:
                 np.multiply(w, decay, out=d)  # SGD: g ← ∇_w L + λ w
                 g = np.add(g, d, out=d)
