@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import plot_worker
 from chainrule.checkpoint import save
 from chainrule.commands.common import blas_threads, new_run_folder, percent, print_json
 from chainrule.data import BUILTIN, load_dataset
@@ -104,17 +103,6 @@ def _optimizer(args: argparse.Namespace, params: Any) -> tuple[Optimizer, LRSche
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate on the test split, write everything; return the exit status."""
     started = time.perf_counter()
-    # Plot workers import matplotlib on the other core while we load data and train.
-    workers = plot_worker.start(2) if not args.no_plots else []
-    try:
-        return _run(args, started, workers)
-    finally:
-        for worker in workers:
-            if worker is not None:
-                worker.close()
-
-
-def _run(args: argparse.Namespace, started: float, workers: list[Any]) -> int:
     data = load_dataset(
         args.data, seed=args.seed, test_size=args.test_size, val_size=args.val_size,
         label=args.label,
@@ -149,7 +137,7 @@ def _run(args: argparse.Namespace, started: float, workers: list[Any]) -> int:
         "checkpoint": save(net, folder / "model.npz", metadata=meta, arrays=arrays)
     }
     if not args.no_plots:
-        paths.update(_plots(net, data, history, folder, workers))
+        paths.update(_plots(net, data, history, folder))
     result: dict[str, Any] = {"data": str(args.data), "task": data.task}
     result.update({f"test_{k}": v for k, v in test.items()})
     result.update({f"train_{k}": v for k, v in train.items()})
@@ -168,58 +156,22 @@ def _run(args: argparse.Namespace, started: float, workers: list[Any]) -> int:
     return 0
 
 
-def _plots(net: Any, data: Any, history: Any, folder: Path, workers: list[Any]) -> dict[str, Path]:
+def _plots(net: Any, data: Any, history: Any, folder: Path) -> dict[str, Path]:
+    from chainrule import plots
+
     title = f"{data.name}: {net[0].out_features}-unit hidden layer" if len(net) == 3 else data.name
-    jobs: dict[str, dict[str, Any]] = {
-        "curves_png": {
-            "kind": "history",
-            "history": history.as_dict(),
-            "path": str(folder / "curves.png"),
-            "title": title,
-        }
-    }
+    out = {"curves_png": plots.plot_history(history, folder / "curves.png", title)}
     if data.task == "classification":
         C = confusion_matrix(data.y_test, predict(net, data.X_test), len(data.class_names))
-        jobs["confusion_png"] = {
-            "kind": "confusion",
-            "matrix": C.tolist(),
-            "class_names": list(data.class_names),
-            "path": str(folder / "confusion.png"),
-            "title": f"{data.name} test set:",
-        }
-    out = _draw(jobs, workers)
-    if data.task == "classification" and data.n_features == 2:
-        from chainrule import plots
-
-        X = np.concatenate([data.X_train, data.X_test])
-        y = np.concatenate([data.y_train, data.y_test])
-        out["decision_boundary_png"] = plots.plot_decision_boundary(
-            net, X, y, folder / "decision_boundary.png", f"{data.name}: decision regions"
+        out["confusion_png"] = plots.plot_confusion(
+            C, data.class_names, folder / "confusion.png", f"{data.name} test set:"
         )
-    return out
-
-
-def _draw(jobs: dict[str, dict[str, Any]], workers: list[Any]) -> dict[str, Path]:
-    """Each job to its own worker, all at once; in process where a worker failed."""
-    import threading
-
-    results: dict[str, Path | None] = {}
-
-    def send(name: str, worker: Any) -> None:
-        results[name] = worker.draw(jobs[name]) if worker is not None else None
-
-    threads = [
-        threading.Thread(target=send, args=(name, worker))
-        for name, worker in zip(jobs, workers, strict=False)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out: dict[str, Path] = {}
-    for name, job in jobs.items():
-        path = results.get(name)
-        out[name] = path if path is not None and path.is_file() else plot_worker.run_job(job)
+        if data.n_features == 2:
+            X = np.concatenate([data.X_train, data.X_test])
+            y = np.concatenate([data.y_train, data.y_test])
+            out["decision_boundary_png"] = plots.plot_decision_boundary(
+                net, X, y, folder / "decision_boundary.png", f"{data.name}: decision regions"
+            )
     return out
 
 
