@@ -191,11 +191,13 @@ def main() -> None:
         with threadpool_limits(n):
             torch.set_num_threads(n)
             diff = check_same_weights(w)
-            if "numpy" in args.runners:  # the hand-written loop must do the same work
+            runners = list(args.runners)
+            if "numpy" in runners:  # the hand-written loop must do the same work
                 diff_numpy = check_same_weights(w, NumpyRunner)
-                if not diff_numpy < 1e-4:
-                    raise SystemExit(f"{key}: the numpy runner's weights differ by {diff_numpy}")
-            res = time_epochs(w, make_problem(w), args.runners, args.repeats, args.pause)
+                if not diff_numpy < 1e-4:  # not timed: it would not be the same race
+                    say(f"{key}: the numpy runner's weights differ by {diff_numpy:.1e}; left out")
+                    runners.remove("numpy")
+            res = time_epochs(w, make_problem(w), runners, args.repeats, args.pause)
         entry: dict[str, Any] = {"threads": n, "max_rel_weight_diff_vs_torch": diff, "rates": res}
         c = res.get("engine", {}).get("median")
         if c:
