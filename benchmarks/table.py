@@ -27,8 +27,11 @@ def table(report: dict[str, Any]) -> str:
     for key, w in report["workloads"].items():
         r = w["rates"]
         cells = [key, str(w["threads"])]
-        cells += [f"{rate(r[n]['median'])} (±{50 * r[n]['spread']:.0f}%)" for n in names]
-        cells += [f"{w['ratios'][f'engine/{n}']:.2f}" for n in others]
+        cells += [
+            f"{rate(r[n]['median'])} (±{50 * r[n]['spread']:.0f}%)" if n in r else "—"
+            for n in names
+        ]
+        cells += [f"{w['ratios'][f'engine/{n}']:.2f}" if n in r else "—" for n in others]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
