@@ -4,8 +4,12 @@ Each runner trains the same net, Linear(D, H) → Sigmoid → Linear(H, K) →
 softmax cross-entropy (mean over the batch), with plain SGD, from the same
 initial weights, on the same data, in order (no shuffling), for one epoch:
 
-- ``ChainruleRunner``: ``Sequential`` + ``SoftmaxCrossEntropyLoss`` + ``SGD``,
-  written the way the README teaches (plus ``net.input_grad = False``).
+- ``EngineRunner``: the same net, loss and optimizer trained through
+  ``chainrule.engine.TrainingEngine`` (what ``fit`` and ``chainrule train``
+  use): the layers' equations fused, on the same Parameter arrays, the data
+  checked once.
+- ``ChainruleRunner`` ("layers"): ``Sequential`` + ``SoftmaxCrossEntropyLoss``
+  + ``SGD``, the loop the README teaches, every call checked.
 - ``TorchRunner``: PyTorch eager on the CPU, the usual five-line loop.
 - ``SklearnRunner``: ``MLPClassifier(solver="sgd")``; one ``partial_fit`` call
   over the epoch's data is one pass in batches of ``batch_size``.
@@ -94,7 +98,7 @@ class Runner(Protocol):
 
 
 class ChainruleRunner:
-    name = "chainrule"
+    name = "layers"
 
     def __init__(self, p: Problem, batch: int) -> None:
         from layers import Linear, Sequential, Sigmoid
@@ -105,7 +109,8 @@ class ChainruleRunner:
         K = p.W2.shape[0]
         dtype = p.X.dtype
         self.net = Sequential(Linear(D, H, dtype=dtype), Sigmoid(), Linear(H, K, dtype=dtype))
-        self.net.input_grad = False  # nobody uses ∇_X L of the data: skip that product
+        if hasattr(self.net, "input_grad"):  # nobody uses ∇_X L of the data: skip that product
+            self.net.input_grad = False
         for param, value in zip(self.net.parameters(), (p.W1, p.b1, p.W2, p.b2), strict=True):
             param.value = value
         self.loss_fn = SoftmaxCrossEntropyLoss()
@@ -122,6 +127,20 @@ class ChainruleRunner:
 
     def weights(self) -> list[F32]:
         return [p.value.copy() for p in self.net.parameters()]
+
+
+class EngineRunner(ChainruleRunner):
+    name = "engine"
+
+    def __init__(self, p: Problem, batch: int) -> None:
+        from chainrule.engine import TrainingEngine
+
+        super().__init__(p, batch)
+        self.engine = TrainingEngine(self.net, self.loss_fn, self.opt)
+        self.data = self.engine.prepare(p.X, p.t)  # checked once, as fit does
+
+    def epoch(self) -> None:
+        self.engine.epoch(*self.data, self.batch, accuracy=False, checked=True)
 
 
 class TorchRunner:
@@ -311,7 +330,8 @@ class FloorColumnMajorRunner(FloorRunner):
 
 
 RUNNERS: dict[str, type[Runner]] = {
-    "chainrule": ChainruleRunner,
+    "engine": EngineRunner,
+    "layers": ChainruleRunner,
     "torch": TorchRunner,
     "sklearn": SklearnRunner,
     "numpy": NumpyRunner,

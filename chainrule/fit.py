@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule.data.batches import minibatches, n_batches
+from chainrule.engine import engine_for
 from chainrule.errors import DivergenceError
 from chainrule.evaluate import default_loss, evaluate, infer_task
 from chainrule.history import History, StopTraining
@@ -42,6 +43,14 @@ def _run_epoch(
     return total_loss / seen, (correct / seen if classify else float("nan"))
 
 
+def _bar_callback(bar: Any) -> Callable[[int, float], None]:
+    def on_batch(seen: int, mean_loss: float) -> None:
+        bar.update(1)
+        bar.set_postfix_str(f"loss {mean_loss:.4f}", refresh=False)
+
+    return on_batch
+
+
 def fit(
     net: Layer,
     X: npt.ArrayLike,
@@ -57,6 +66,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     seed: int = 0,
     progress: bool | None = None,
+    engine: bool = True,
 ) -> History:
     """Train ``net`` on ``(X, y)`` with minibatch gradient descent; return its :class:`History`.
 
@@ -88,6 +98,11 @@ def fit(
         :class:`StopTraining` to end training.
     progress : bool or None
         tqdm bars; None shows them only when stderr is a terminal.
+    engine : bool, default True
+        Train through :class:`chainrule.engine.TrainingEngine` (the same
+        math, fused, on the same Parameter arrays) when it supports the net,
+        loss and optimizer; ``False``, or an unsupported combination, runs
+        the plain layers. The results agree to rounding (1e-12 in float64).
 
     Raises
     ------
@@ -111,6 +126,9 @@ def fit(
     val = None
     if validation_data is not None:
         val = (np.asarray(validation_data[0]).astype(dtype, copy=False), validation_data[1])
+    fast = engine_for(net, loss_fn, opt) if engine else None
+    if fast is not None:
+        data = fast.prepare(X_arr, y_arr)  # checked once, here, not at every step
     rng = np.random.default_rng(seed)
     history, best, waited = History(), (np.inf, [p.value.copy() for p in params]), 0
     enabled = show_progress(progress)
@@ -118,12 +136,22 @@ def fit(
         start = time.perf_counter()
         lr = float(getattr(opt, "lr", float("nan")))
         bar = epoch_bar(n_batches(len(X_arr), batch_size), epoch, epochs, enabled)
-        batches = minibatches(X_arr, y_arr, batch_size, rng)
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-                train_loss, train_acc = _run_epoch(
-                    net, loss_fn, opt, batches, bar, task == "classification"
-                )
+                if fast is not None:
+                    train_loss, train_acc = fast.epoch(
+                        *data,
+                        batch_size,
+                        rng,
+                        accuracy=task == "classification",
+                        on_batch=_bar_callback(bar) if enabled else None,
+                        checked=True,
+                    )
+                else:
+                    batches = minibatches(X_arr, y_arr, batch_size, rng)
+                    train_loss, train_acc = _run_epoch(
+                        net, loss_fn, opt, batches, bar, task == "classification"
+                    )
                 logs = {"loss": train_loss}
                 if task == "classification":
                     logs["accuracy"] = train_acc

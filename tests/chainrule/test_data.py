@@ -167,3 +167,22 @@ def test_mnist1d_offline_no_file_and_global_random_state_untouched(
     assert d.X_train.shape == (4000, 40) and d.X_test.shape == (1000, 40)
     assert d.n_outputs == 10
     assert list(tmp_path.iterdir()) == []  # no cached .pkl next to the user's files
+
+
+def test_digits_are_read_from_sklearns_file_without_importing_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from chainrule.data.builtin import digits; X, y = digits(); "
+        "print(X.shape, y.shape, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["(1797,", "64)", "(1797,)", "False"]
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    from chainrule.data.builtin import digits
+
+    X, y = digits()
+    bunch = sklearn_datasets.load_digits()
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
