@@ -97,3 +97,18 @@ def report_text(error: GradcheckError, detail: str = "full") -> str:
         return str(error)
     stored = getattr(error, "texts", {}).get(detail)
     return stored if stored is not None else minimal_text(error.layer, error.findings)
+
+
+def failed_check(
+    subject: str,
+    findings: list[Finding],
+    results: list[TensorResult],
+    seed: int,
+    texts: dict[str, str],
+) -> GradcheckError:
+    """The error a failed check raises: a kink first is a :class:`NondifferentiableError`."""
+    kind = findings[0].kind
+    error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
+    return error(
+        texts["full"], layer=subject, findings=findings, results=results, seed=seed, texts=texts
+    )

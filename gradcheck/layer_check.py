@@ -10,7 +10,7 @@ import numpy.typing as npt
 from gradcheck.arrays import own_copy
 from gradcheck.compare import KINK_MODES
 from gradcheck.crash import crash_finding
-from gradcheck.errors import GradcheckError, NondifferentiableError
+from gradcheck.errors import failed_check
 from gradcheck.findings import Finding
 from gradcheck.harness import Harness
 from gradcheck.layer_run import LayerRun, run_checks
@@ -159,13 +159,4 @@ def check_layer(
         *small_input_lines("x", x_arr),
     ]
     texts = render_all(subject, setup, run.findings, run.results, run.tol, reproduce)
-    kind = run.findings[0].kind
-    error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
-    raise error(
-        texts["full"],
-        layer=subject,
-        findings=run.findings,
-        results=run.results,
-        seed=seed,
-        texts=texts,
-    ) from crashed
+    raise failed_check(subject, run.findings, run.results, seed, texts) from crashed

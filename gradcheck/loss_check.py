@@ -12,7 +12,7 @@ from gradcheck import contract
 from gradcheck.arrays import own_copy
 from gradcheck.compare import KINK_MODES, compare_tensor
 from gradcheck.crash import crash_finding
-from gradcheck.errors import GradcheckError, NondifferentiableError
+from gradcheck.errors import failed_check
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.harness import INPUT
 from gradcheck.probe import Probe
@@ -203,13 +203,4 @@ def check_loss(
     ]
     input_label = "∂L/∂y (the array backward() returns)"
     texts = render_all(subject, setup, run.findings, run.results, tol, reproduce, input_label)
-    kind = run.findings[0].kind
-    error = NondifferentiableError if kind == "non-differentiable point" else GradcheckError
-    raise error(
-        texts["full"],
-        layer=subject,
-        findings=run.findings,
-        results=run.results,
-        seed=seed,
-        texts=texts,
-    ) from crashed
+    raise failed_check(subject, run.findings, run.results, seed, texts) from crashed

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chainrule.assignment.wire import ProtocolError, recv_frame, send_frame
-from chainrule.assignment.worker import SETUP_FAILED, serve
+from chainrule.assignment.worker import SETUP_FAILED, SHARED_SCRATCH, serve
 
 _PR_SET_PDEATHSIG = 1
 SLOT_UID_BASE = 64100
@@ -154,9 +154,6 @@ def sweep_uid(uid: int) -> int:
                 killed += 1
         time.sleep(0.005)
     return killed
-
-
-SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 def sweep_files(uid: int) -> None:

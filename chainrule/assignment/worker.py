@@ -146,7 +146,7 @@ def _hide(paths: Sequence[str]) -> None:
                 raise OSError(ctypes.get_errno(), f"cannot hide {path}")
 
 
-_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: fresh per test
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable: fresh per test
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
 
 
@@ -160,7 +160,7 @@ def _private_scratch(home: Path) -> None:
     """
     libc = ctypes.CDLL(None, use_errno=True)
     needed = {os.path.realpath(p) for p in _python_paths()}
-    for scratch in _SCRATCH:
+    for scratch in SHARED_SCRATCH:
         if not os.path.isdir(scratch):
             continue
         inside = sorted(p for p in needed | {str(home)} if p.startswith(scratch + "/"))
