@@ -40,14 +40,10 @@ FLOOR = 16 * 2**20  # bytes any archive may expand to: small files are never in 
 RATIO = 32  # beyond FLOOR, an archive may expand to RATIO × its size on disk
 MAX_MEMBERS = 4096
 CHUNK = 2**20  # read members in 1 MiB chunks: the only transient copy
-_READ_ERRORS = (
-    OSError,
-    EOFError,
-    ValueError,
-    zipfile.BadZipFile,
-    NotImplementedError,
-    RuntimeError,
-)
+# Anything NumPy's header parser or zipfile raises on bytes from elsewhere means
+# "unreadable": a crafted header makes ``ast.literal_eval`` raise SyntaxError,
+# then NumPy's fallback tokenizer raise tokenize.TokenError (a bare Exception).
+_READ_ERRORS = (Exception,)
 
 Refuse = Callable[[str], ChainruleError]
 

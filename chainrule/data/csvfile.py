@@ -250,7 +250,8 @@ def _diagnose(
                             f"{where}, column {name}: expected a number, got {_shown(cell)}"
                         )
     except csv.Error as exc:
-        return DataError(f"{path}, line {reader.line_num}: not a CSV line we can read ({exc})")
+        why = "a cell longer than 128 KiB" if "field limit" in str(exc) else str(exc)
+        return DataError(f"{path}, line {reader.line_num}: not a CSV line we read ({why})")
     except (UnicodeDecodeError, OSError) as exc:
         return DataError(f"{path}: cannot read it as a UTF-8 CSV file ({exc})")
     return DataError(f"{path}: not a table of numbers with one label column")
