@@ -6,7 +6,7 @@
      "config": {"data": "iris.csv", "label": "species", "seed": 0,
                 "test_size": 0.25, "val_size": 0.0, ...},          # the options
      "data": {"name": "iris.csv", "builtin": false, "file": "/home/u/iris.csv",
-              "sha256": "…", "label": "species"}}
+              "sha256": "…", "label": "species", "label_column": 4}}
 
 A checkpoint may come from anyone, so :func:`trained_with` checks every field
 it uses for type and range and names the field that is wrong. A data *file*
@@ -26,6 +26,7 @@ from typing import Any
 
 from chainrule.checkpoint import Checkpoint
 from chainrule.data import BUILTIN
+from chainrule.data.csvfile import label_index
 from chainrule.errors import CheckpointError, DataError
 from layers import Linear
 
@@ -45,6 +46,7 @@ class TrainedWith:
     file_hint: str | None  # absolute path of the file where it was trained
     sha256: str | None
     label: str
+    label_column: int | None  # where the label was in a training CSV, counting from 0
     seed: int
     test_size: float
     val_size: float
@@ -69,8 +71,10 @@ class _Fields:
             return value
         raise self.refuse(key, f"must be a text of at most {MAX_TEXT} chars, got {_kind(value)}")
 
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
+    def integer(self, key: str, default: Any, low: int, high: int) -> Any:
         value = self.obj.get(key, default)
+        if value is None and default is None:
+            return None
         if isinstance(value, int) and not isinstance(value, bool) and low <= value < high:
             return value
         raise self.refuse(key, f"must be an integer in [{low}, {high}), got {_kind(value)}")
@@ -144,6 +148,7 @@ def trained_with(ckpt: Checkpoint, path: str | os.PathLike[str]) -> TrainedWith:
         file_hint=data.text("file", None),
         sha256=data.text("sha256", None),
         label=label,
+        label_column=data.integer("label_column", None, 0, 2**31),
         seed=config.integer("seed", 0, 0, 2**63),
         test_size=config.fraction("test_size", 0.25, low_open=True),
         val_size=config.fraction("val_size", 0.0, low_open=False),
@@ -165,6 +170,8 @@ def describe_data(name: str, label: str) -> dict[str, Any]:
     if name not in BUILTIN:
         file = Path(name).resolve()
         record.update(file=str(file), sha256=sha256_of(file))
+        if file.suffix.lower() == ".csv":
+            record["label_column"] = label_index(file, label)
     return record
 
 

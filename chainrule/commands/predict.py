@@ -39,11 +39,14 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _features(path: Path, label: str, n_features: int) -> np.ndarray[Any, Any]:
+def _features(path: Path, label: str, n_features: int, column: int | None) -> np.ndarray[Any, Any]:
     if path.suffix.lower() == ".csv":
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-        return read_table(path, label, require_label=False, n_features=n_features).X
+        table = read_table(
+            path, label, require_label=False, n_features=n_features, trained_column=column
+        )
+        return table.X
     if path.suffix.lower() == ".npz":
         return read_npz(path, label, require_label=False, n_features=n_features)[0]
     raise DataError(f"{path}: expected a .csv or .npz file, got suffix {path.suffix!r}")
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     n_in, n_out = n_inputs(ckpt), n_outputs(ckpt)
     features, target = scalers(ckpt, args.checkpoint, n_in, n_out)
     label = info.label if args.label is None else args.label
-    X = _features(Path(args.input), label, n_in)
+    column = info.label_column if args.label is None else None
+    X = _features(Path(args.input), label, n_in, column)
     if not np.isfinite(X).all():
         raise DataError(f"{args.input}: the features hold NaN or infinite values; clean them first")
     if features is not None:

@@ -125,14 +125,33 @@ def _missing_label(path: Path, label: str, header: list[str] | None, first: list
     )
 
 
+def label_index(path: Path, label: str) -> int | None:
+    """Where the ``label`` column of a CSV file is (counting from 0), from its first lines."""
+    try:
+        rows, _ = _first_rows(path)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not rows:
+        return None
+    header = rows[0] if _has_header(rows, label) else None
+    return label_column(path, label, header, len(rows[0]))
+
+
 def read_table(
-    path: Path, label: str, *, require_label: bool = True, n_features: int | None = None
+    path: Path,
+    label: str,
+    *,
+    require_label: bool = True,
+    n_features: int | None = None,
+    trained_column: int | None = None,
 ) -> CsvTable:
     """Read ``path``: features as float64 ``(N, D)`` and the ``label`` column, if present.
 
     With ``require_label=False`` (for ``predict``) a missing label column is
     fine; with ``n_features`` a file of exactly that many columns is all
-    features, and one of ``n_features + 1`` columns must hold the label.
+    features, and one of ``n_features + 1`` columns must hold the label: the
+    one named ``label``, or else the ``trained_column``-th (where the label was
+    in the training file).
     """
     try:
         rows, first_line = _first_rows(path)
@@ -146,6 +165,12 @@ def read_table(
         j = None
     else:
         j = label_column(path, label, header, n_columns)
+        if j is None and n_features is not None and n_columns == n_features + 1:
+            j = (
+                trained_column
+                if trained_column is not None and trained_column < n_columns
+                else None
+            )
     if j is None and (require_label or (n_features is not None and n_columns != n_features)):
         if n_features is not None and header is not None and label not in header:
             raise DataError(

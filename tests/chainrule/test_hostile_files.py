@@ -21,6 +21,7 @@ import pytest
 
 from chainrule import CheckpointError, DataError, load_checkpoint, load_dataset, mlp, save
 from chainrule.cli import main
+from layers import Linear
 
 BOUND = 64 * 2**20  # bytes any one hostile file may cost
 
@@ -141,15 +142,18 @@ def test_npy_header_that_lies(tmp_path: Path, good: Path, member: bytes, message
 def test_big_endian_and_fortran_weights_that_tell_the_truth_load(tmp_path: Path) -> None:
     net = mlp(4, 6, 3, rng=0)
     path = save(net, tmp_path / "m.npz")
-    W = net[0].W.value
+    first, last = net[0], net[2]
+    assert isinstance(first, Linear) and isinstance(last, Linear)
     members = {
-        "layers.0.W.npy": _npy((6, 4), ">f8", data=W.astype(">f8").tobytes()),
-        "layers.2.W.npy": _npy((3, 6), fortran=True, data=net[2].W.value.T.tobytes()),
+        "layers.0.W.npy": _npy((6, 4), ">f8", data=first.W.value.astype(">f8").tobytes()),
+        # Fortran order: the bytes of Wᵀ in C order
+        "layers.2.W.npy": _npy((3, 6), fortran=True, data=last.W.value.T.tobytes()),
     }
     back = load_checkpoint(_with(path, tmp_path / "other.npz", members, [])).net
     X = np.random.default_rng(0).normal(size=(5, 4))
     np.testing.assert_array_equal(back.forward(X), net.forward(X))
-    assert back[0].W.value.dtype.isnative
+    loaded = back[0]
+    assert isinstance(loaded, Linear) and loaded.W.value.dtype.isnative
 
 
 def test_layer_header_claiming_a_million_by_million_w(tmp_path: Path, good: Path) -> None:
