@@ -183,10 +183,11 @@ def read_table(
     skip = first_line if header is not None else first_line - 1
     table, codes = _load(path, skip, n_columns, j, header)
     keep = [k for k in range(n_columns) if k != j]
-    X = np.ascontiguousarray(table[:, keep]) if j is not None else table
+    # np.delete copies once; fancy indexing (table[:, keep]) would take twice the memory
+    X = np.delete(table, j, axis=1) if j is not None else table
     labels: npt.NDArray[Any] | None = None
     if j is not None:
-        labels = table[:, j]
+        labels = table[:, j].copy()  # not a view: the table is freed on return
         if codes is not None:
             labels = np.asarray(list(codes), dtype=object)[labels.astype(np.intp)]
         elif not np.isfinite(labels).all():
