@@ -77,7 +77,8 @@ class _Fields:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and low <= value < high:
             return value
-        raise self.refuse(key, f"must be an integer in [{low}, {high}), got {_kind(value)}")
+        top = f"2**{high.bit_length() - 1}" if high > 2**20 else str(high)
+        raise self.refuse(key, f"must be an integer in [{low}, {top}), got {_kind(value)}")
 
     def fraction(self, key: str, default: float, low_open: bool) -> float:
         value = self.obj.get(key, default)

@@ -113,10 +113,11 @@ def label_column(path: Path, label: str, header: list[str] | None, n_columns: in
 
 def _missing_label(path: Path, label: str, header: list[str] | None, first: list[str]) -> DataError:
     if header is None:
+        cells = ", ".join(_shown(c) for c in first[:4])
         return DataError(
-            f"{path}: the first line holds only numbers ({', '.join(first[:4])}"
-            f"{', …' if len(first) > 4 else ''}), so the file has no header row naming a "
-            f"column {label!r}; give the label column by its number counting from 0 "
+            f"{path}: the first line is data, not a header ({cells}"
+            f"{', …' if len(first) > 4 else ''}), so no column is named {label!r}; "
+            f"give the label column by its number counting from 0 "
             f"(--label {len(first) - 1} for the last one), or add a header line"
         )
     return DataError(

@@ -26,7 +26,7 @@ SAVE_HINT = "save one with numpy.savez(path, X=features, y=labels)"
 
 def _refuser(path: Path) -> Callable[[str], DataError]:
     def refuse(why: str) -> DataError:
-        return DataError(f"{path}: {why}; {SAVE_HINT}")
+        return DataError(f"{path}: {why}" + ("" if "numpy.savez" in why else f"; {SAVE_HINT}"))
 
     return refuse
 

@@ -68,7 +68,7 @@ def _write_text(path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "label", "message"),
     [
-        ("1,2,0\n3,4,1\n", "label", "first line holds only numbers.*--label 2 for the last"),
+        ("1,2,0\n3,4,1\n", "label", "first line is data, not a header.*--label 2 for the last"),
         ("a,b\n1,0\n", "5", "label column 5 does not exist; the file has 2 columns"),
         ("a,b,a\n1,2,0\n", "a", "the header names 'a' 2 times"),
     ],

@@ -302,7 +302,7 @@ def _csv(tmp_path: Path, text: str | bytes, name: str = "d.csv") -> Path:
         ),
         ("a" * 200_000 + ",label\n1,0\n2,1\n", "cannot read it as a UTF-8 CSV"),
         (b"a,label\n1,0\n2,\xff\n3,0\n4,1\n", "cannot read it as a UTF-8 CSV"),
-        ("1,2,3\n4,5,6\n", "the first line holds only numbers"),
+        ("1,2,3\n4,5,6\n", "the first line is data, not a header"),
     ],
     ids=[
         "label-1e400",
