@@ -10,10 +10,13 @@ Layout of the archive (every member a plain ``.npy`` array)::
     layers.0.b         its b, (M,)
     extra.mean         any extra arrays (e.g. the standardiser's μ and s)
 
-Loading never executes anything from the file: ``numpy.load`` runs with
-``allow_pickle=False``, the header is parsed with ``json``, layer types come
-from a fixed list, and every array must have exactly the expected name,
-shape and dtype and be finite. Anything else raises :class:`CheckpointError`.
+Loading never executes anything from the file and checks before it reads:
+the archive is opened with :class:`chainrule.archive.NpzArchive` (zip
+directory and ``.npy`` headers checked, a memory budget, never a pickle), the
+header is parsed with ``json`` (depth and size bounded), the member names must
+be exactly those the header lists, layer types come from a fixed list, and
+every array must have exactly the expected shape and dtype and be finite.
+Anything else raises :class:`CheckpointError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ def save(
     for name, a in extra.items():
         if a.dtype.kind not in "biuf":
             raise CheckpointError(f"save: extra array {name!r} must be numeric, got {a.dtype}")
+        if not name.isidentifier():  # load accepts no other member names
+            raise CheckpointError(f"save: extra array name {name!r} must be a Python identifier")
         members[f"extra.{name}"] = a
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
@@ -94,7 +99,7 @@ _JSON_ERRORS = (UnicodeDecodeError, ValueError, RecursionError, MemoryError)
 
 def _refuser(path: Path) -> Callable[[str], CheckpointError]:
     def refuse(why: str) -> CheckpointError:
-        return CheckpointError(f"load: refusing {path}: {why}")
+        return CheckpointError(f"refusing the checkpoint {path}: {why}")
 
     return refuse
 
