@@ -232,7 +232,10 @@ def _load(
     codes: dict[str, int] = {}
 
     def code(cell: str) -> float:
-        return float(codes.setdefault(cell.strip(), len(codes)))
+        name = cell.strip()
+        if not name:
+            raise ValueError("an empty label")  # _diagnose finds the line
+        return float(codes.setdefault(name, len(codes)))
 
     try:
         return _loadtxt(path, skip, {j: code}), codes
@@ -270,6 +273,8 @@ def _diagnose(
                     return DataError(
                         f"{where}: expected {n_columns} values like {what}, got {len(row)}"
                     )
+                if j is not None and not row[j].strip():
+                    return DataError(f"{where}: the label is empty")
                 for k, cell in enumerate(row):
                     if k != j and not _is_number(cell):
                         name = repr(header[k]) if header else str(k)

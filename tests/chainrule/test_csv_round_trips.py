@@ -71,6 +71,7 @@ def _write_text(path: Path, text: str) -> Path:
         ("1,2,0\n3,4,1\n", "label", "first line is data, not a header.*--label 2 for the last"),
         ("a,b\n1,0\n", "5", "label column 5 does not exist; the file has 2 columns"),
         ("a,b,a\n1,2,0\n", "a", "the header names 'a' 2 times"),
+        ("a,label\n1,x\n2,y\n3,\n4,x\n", "label", "line 4: the label is empty"),
     ],
 )
 def test_label_column_errors(tmp_path: Path, text: str, label: str, message: str) -> None:
