@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,23 +81,41 @@ def test_label_column_errors(tmp_path: Path, text: str, label: str, message: str
         load_dataset(_write_text(tmp_path / "e.csv", text), label=label)
 
 
-def _chainrule(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    """``chainrule ARGV`` run in ``cwd``, as a user types it."""
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *argv], cwd=cwd, env=env, capture_output=True,
-        text=True, timeout=120, check=False,
-    )  # fmt: skip
+@dataclass
+class Ran:
+    """What a user sees from one ``chainrule`` command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def chainrule(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Ran]:
+    """``chainrule ARGV`` typed in the folder ``cwd`` (run in-process: no interpreter start)."""
+
+    def run(cwd: Path, *argv: str) -> Ran:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        return Ran(status, out, err)
+
+    return run
 
 
 @pytest.mark.parametrize("label", ["species", "3"])
-def test_train_here_evaluate_and_predict_elsewhere(tmp_path: Path, label: str) -> None:
+def test_train_here_evaluate_and_predict_elsewhere(
+    tmp_path: Path, label: str, chainrule: Callable[..., Ran]
+) -> None:
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     project.mkdir()
     elsewhere.mkdir()
     header = "a,b,c,species" if label == "species" else None
     _write(project / "iris.csv", header, _rows())
-    trained = _chainrule(project, "train", "--data", "iris.csv", "--label", label, "--hidden", "8",
+    trained = chainrule(project, "train", "--data", "iris.csv", "--label", label, "--hidden", "8",
                          "--epochs", "20", "--no-plots", "--out", "run", "--json")  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     accuracy = json.loads(trained.stdout)["test_accuracy"]
@@ -103,16 +123,16 @@ def test_train_here_evaluate_and_predict_elsewhere(tmp_path: Path, label: str) -
     assert metrics["config"]["lr"] == 0.05  # the rate used, never null
     model = str(project / "run" / "model.npz")
 
-    refused = _chainrule(elsewhere, "evaluate", model)
+    refused = chainrule(elsewhere, "evaluate", model)
     assert refused.returncode == 1 and refused.stdout == ""
     assert f"--data {project / 'iris.csv'}" in refused.stderr, refused.stderr
 
-    again = _chainrule(elsewhere, "evaluate", model, "--data", "../project/iris.csv", "--json")
+    again = chainrule(elsewhere, "evaluate", model, "--data", "../project/iris.csv", "--json")
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert json.loads(again.stdout)["test_accuracy"] == accuracy
 
     # predict drops the label column it was trained with, wherever it is
-    predicted = _chainrule(elsewhere, "predict", model, "../project/iris.csv")
+    predicted = chainrule(elsewhere, "predict", model, "../project/iris.csv")
     assert predicted.returncode == 0, predicted.stderr
     assert set(predicted.stdout.split()) <= set(KINDS) and len(predicted.stdout.split()) == 60
     _write(elsewhere / "new.csv", None, _rows(6))
@@ -123,7 +143,7 @@ def test_train_here_evaluate_and_predict_elsewhere(tmp_path: Path, label: str) -
         )
     )
     for new in ("new.csv", "features.csv"):
-        done = _chainrule(elsewhere, "predict", model, new)
+        done = chainrule(elsewhere, "predict", model, new)
         assert done.returncode == 0, done.stderr
         assert len(done.stdout.split()) == 6
 
@@ -141,10 +161,11 @@ def test_a_changed_file_is_said_to_differ(
     assert "is not the file the model was trained on" in capsys.readouterr().err
 
 
-def test_piping_into_head_ends_quietly(tmp_path: Path) -> None:
+def test_piping_into_head_ends_quietly(tmp_path: Path, chainrule: Callable[..., Ran]) -> None:
+    """The real command in a subprocess whose reader goes away, as `chainrule ... | head -1`."""
     data = _write(tmp_path / "d.csv", "a,b,c,label", _rows())
-    assert _chainrule(tmp_path, "train", "--data", "d.csv", "--hidden", "4", "--epochs", "1",
-                      "--no-plots", "--quiet", "--out", "run").returncode == 0  # fmt: skip
+    assert chainrule(tmp_path, "train", "--data", "d.csv", "--hidden", "4", "--epochs", "1",
+                     "--no-plots", "--quiet", "--out", "run").returncode == 0  # fmt: skip
     many = tmp_path / "many.csv"
     many.write_text("a,b,c\n" + "1.5,-0.5,0.25\n" * 40_000)  # ~400 KB of predictions
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}

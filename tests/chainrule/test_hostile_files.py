@@ -324,10 +324,6 @@ def test_a_long_text_label_is_just_a_label(tmp_path: Path) -> None:
     assert d.class_names == ["n", "y" * 150_000]
 
 
-def _data_npz(path: Path, members: list[tuple[str, bytes]]) -> Path:
-    return _zip(path, members)
-
-
 @pytest.mark.parametrize(
     ("members", "message"),
     [
@@ -354,7 +350,7 @@ def _data_npz(path: Path, members: list[tuple[str, bytes]]) -> Path:
     ],
 )
 def test_hostile_npz_data(tmp_path: Path, members: list[tuple[str, bytes]], message: str) -> None:
-    path = _data_npz(tmp_path / "d.npz", members)
+    path = _zip(tmp_path / "d.npz", members)
     assert message in _bounded(tmp_path, lambda: load_dataset(path), DataError)
 
 
