@@ -166,12 +166,10 @@ def read_table(
         j = None
     else:
         j = label_column(path, label, header, n_columns)
-        if j is None and n_features is not None and n_columns == n_features + 1:
-            j = (
-                trained_column
-                if trained_column is not None and trained_column < n_columns
-                else None
-            )
+        # Without a header, the label can only be found where it was in training.
+        if j is None and header is None and n_features is not None:
+            fits = n_columns == n_features + 1 and trained_column in range(n_columns)
+            j = trained_column if fits else None
     if j is None and (require_label or (n_features is not None and n_columns != n_features)):
         if n_features is not None and header is not None and label not in header:
             raise DataError(
