@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         names = info.class_names
         shown = [names[k] if k < len(names) else str(k) for k in labels]
         result["predictions"] = shown
-        result["probabilities"] = np.round(predict_proba(ckpt.net, X), 6).tolist()
+        if args.json:  # a Python float per class and row: only when they are printed
+            result["probabilities"] = np.round(predict_proba(ckpt.net, X), 6).tolist()
     else:
         values = predict(ckpt.net, X, task="regression")
         values = target.inverse_transform(values) if target is not None else values
