@@ -10,17 +10,20 @@ Layout of the archive (every member a plain ``.npy`` array)::
     layers.0.b         its b, (M,)
     extra.mean         any extra arrays (e.g. the standardiser's μ and s)
 
-Loading never executes anything from the file: ``numpy.load`` runs with
-``allow_pickle=False``, the header is parsed with ``json``, layer types come
-from a fixed list, and every array must have exactly the expected name,
-shape and dtype and be finite. Anything else raises :class:`CheckpointError`.
+Loading never executes anything from the file and checks before it reads:
+the archive is opened with :class:`chainrule.archive.NpzArchive` (zip
+directory and ``.npy`` headers checked, a memory budget, never a pickle), the
+header is parsed with ``json`` (depth and size bounded), the member names must
+be exactly those the header lists, layer types come from a fixed list, and
+every array must have exactly the expected shape and dtype and be finite.
+Anything else raises :class:`CheckpointError` naming the file and the field.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from chainrule.archive import NpzArchive
 from chainrule.errors import CheckpointError
 from chainrule.model import build, describe
 from layers import Layer, Linear, Sequential
@@ -77,6 +81,8 @@ def save(
     for name, a in extra.items():
         if a.dtype.kind not in "biuf":
             raise CheckpointError(f"save: extra array {name!r} must be numeric, got {a.dtype}")
+        if not name.isidentifier():  # load accepts no other member names
+            raise CheckpointError(f"save: extra array name {name!r} must be a Python identifier")
         members[f"extra.{name}"] = a
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
@@ -86,92 +92,116 @@ def save(
     return target
 
 
-def _refuse(path: Path, why: str) -> CheckpointError:
-    return CheckpointError(f"load: refusing {path}: {why}")
+HEADER_CAP = 16 * 2**20  # bytes of JSON header read at most (layers, names, metadata)
+MAX_LAYERS = 1000
+_JSON_ERRORS = (UnicodeDecodeError, ValueError, RecursionError, MemoryError)
 
 
-def _read_members(path: Path) -> dict[str, npt.NDArray[Any]]:
-    """Every member of the archive, read with ``allow_pickle=False``."""
-    if not path.is_file():
-        raise CheckpointError(f"load: {path}: no such file")
+def _refuser(path: Path) -> Callable[[str], CheckpointError]:
+    def refuse(why: str) -> CheckpointError:
+        return CheckpointError(f"refusing the checkpoint {path}: {why}")
+
+    return refuse
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read_header(archive: NpzArchive, refuse: Callable[[str], CheckpointError]) -> dict[str, Any]:
+    """The JSON header, read within :data:`HEADER_CAP` and checked for shape, not content."""
+    if HEADER not in archive.keys:
+        raise refuse(f"no {HEADER!r} header; not a chainrule checkpoint")
+    member = archive.member(HEADER, kinds="u")
+    if member.dtype != np.uint8 or len(member.shape) != 1 or member.nbytes > HEADER_CAP:
+        raise refuse(f"the {HEADER!r} header is not up to {HEADER_CAP} bytes of JSON text")
+    raw = archive.read(HEADER, kinds="u")
     try:
-        # We open the file ourselves so that it is closed on every path, including
-        # a truncated archive that np.load gives up on half-way.
-        with path.open("rb") as f:
-            # NumPy takes anything that is neither a zip nor a .npy for a pickle and
-            # says so; we never unpickle, so we say plainly what the file is not.
-            if f.read(4) not in (b"PK\x03\x04", b"\x93NUM"):  # zip, or a lone .npy
-                raise _refuse(path, "not an .npz archive (a chainrule checkpoint is a zip file)")
-            f.seek(0)
-            loaded = np.load(f, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
-                raise _refuse(path, "a single array, not a chainrule .npz checkpoint")
-            with loaded as archive:
-                members = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, CheckpointError):
-            raise
-        raise _refuse(path, f"not a readable archive of plain arrays ({exc})") from exc
-    for name, value in members.items():
-        if not isinstance(value, np.ndarray):  # NpzFile gives raw bytes for a non-.npy member
-            raise _refuse(path, f"member {name!r} is not a .npy array")
-    return members
+        header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise refuse("the header is not valid JSON (nested too deeply)") from exc
+    except _JSON_ERRORS as exc:
+        raise refuse(f"the header is not valid JSON in UTF-8 ({exc})") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise refuse("the header does not describe a chainrule checkpoint")
+    if header.get("version") != VERSION:
+        raise refuse(f"checkpoint version {header.get('version')!r}, expected {VERSION}")
+    return header
+
+
+def _expected_weights(
+    spec: Any, refuse: Callable[[str], CheckpointError]
+) -> dict[str, tuple[tuple[int, int] | tuple[int], str]]:
+    """Member name → (shape, dtype name) of every weight the layer list promises."""
+    if not isinstance(spec, list) or not 0 < len(spec) <= MAX_LAYERS:
+        raise refuse(f"the header's 'layers' must be a list of 1 to {MAX_LAYERS} layers")
+    expected: dict[str, tuple[tuple[int, int] | tuple[int], str]] = {}
+    for i, entry in enumerate(spec):
+        if not (isinstance(entry, dict) and entry.get("type") == "Linear"):
+            continue
+        d, m, dtype = entry.get("in"), entry.get("out"), entry.get("dtype")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (d, m)):
+            raise refuse(f"layer ({i}) needs positive integer sizes, got in={d!r}, out={m!r}")
+        if dtype not in ("float32", "float64"):
+            raise refuse(f"layer ({i}) has dtype {dtype!r}, expected 'float32' or 'float64'")
+        assert isinstance(d, int) and isinstance(m, int)
+        expected[f"layers.{i}.W"] = ((m, d), dtype)
+        if entry.get("bias") is True:
+            expected[f"layers.{i}.b"] = ((m,), dtype)
+    return expected
+
+
+def _extra_names(names: Any, refuse: Callable[[str], CheckpointError]) -> list[str]:
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n.isidentifier() for n in names
+    ):
+        raise refuse("the header's 'arrays' must be a list of plain names")
+    if len(set(names)) != len(names):
+        raise refuse("the header's 'arrays' names one array twice")
+    return names
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Load a checkpoint written by :func:`save`, checking everything in it."""
+    """Load a checkpoint written by :func:`save`, checking everything in it.
+
+    The zip directory and every ``.npy`` header are checked against the JSON
+    header before any array is read (see :mod:`chainrule.archive`), so a
+    crafted file costs at most a bounded amount of memory.
+    """
     where = Path(path)
-    members = _read_members(where)
-    raw = members.pop(HEADER, None)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _refuse(where, f"no {HEADER!r} header; not a chainrule checkpoint")
-    try:
-        header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _refuse(where, f"the header is not valid JSON ({exc})") from exc
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _refuse(where, "the header does not describe a chainrule checkpoint")
-    if header.get("version") != VERSION:
-        raise _refuse(where, f"checkpoint version {header.get('version')!r}, expected {VERSION}")
-    spec, names = header.get("layers"), header.get("arrays", [])
-    if not isinstance(spec, list) or not isinstance(names, list):
-        raise _refuse(where, "the header's 'layers' and 'arrays' must be lists")
-    expected: dict[str, tuple[int, ...]] = {}
-    for i, entry in enumerate(spec):
-        if isinstance(entry, dict) and entry.get("type") == "Linear":
-            d, m = entry.get("in"), entry.get("out")
-            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (d, m)):
-                raise _refuse(where, f"layer ({i}) has non-integer sizes: {entry!r}")
-            expected[f"layers.{i}.W"] = (m, d)  # type: ignore[assignment]
-            if entry.get("bias") is True:
-                expected[f"layers.{i}.b"] = (m,)  # type: ignore[assignment]
-    extra_keys = {f"extra.{n}" for n in names if isinstance(n, str)}
-    if set(members) != set(expected) | extra_keys:
-        unexpected = sorted(set(members) ^ (set(expected) | extra_keys))
-        raise _refuse(where, f"its arrays do not match its header (differ: {unexpected})")
-    for key, shape in expected.items():
-        a = members[key]
-        if a.shape != shape or a.dtype.kind != "f":
-            raise _refuse(where, f"{key} has shape {a.shape} and dtype {a.dtype}, expected {shape}")
+    refuse = _refuser(where)
+    with NpzArchive(where, refuse) as archive:
+        header = _read_header(archive, refuse)
+        expected = _expected_weights(header.get("layers"), refuse)
+        extras = _extra_names(header.get("arrays", []), refuse)
+        listed = {HEADER, *expected, *(f"extra.{n}" for n in extras)}
+        if set(archive.keys) != listed:
+            differ = sorted(set(archive.keys) ^ listed)
+            shown = ", ".join(repr(k) for k in differ[:5]) + (" …" if len(differ) > 5 else "")
+            raise refuse(f"its arrays do not match its header (differ: {shown})")
+        for key, (shape, dtype) in expected.items():
+            member = archive.member(key, kinds="f")
+            if member.shape != shape or member.dtype.newbyteorder("=") != np.dtype(dtype):
+                raise refuse(
+                    f"{key} has shape {member.shape} and dtype {member.dtype}, "
+                    f"expected {shape} {dtype}"
+                )
+        members = {key: archive.read(key) for key in sorted(listed - {HEADER})}
+    for key, a in members.items():
         if not np.isfinite(a).all():
-            raise _refuse(where, f"{key} holds NaN or infinite values")
+            raise refuse(f"{key} holds NaN or infinite values")
     try:
-        net = build(spec)
-        for i, layer in enumerate(net.layers):
-            if isinstance(layer, Linear):
-                for p in layer.parameters():
-                    stored = members[f"layers.{i}.{p.name}"]
-                    if stored.dtype.newbyteorder("=") != p.dtype:  # either byte order
-                        raise _refuse(where, f"layers.{i}.{p.name} has dtype {stored.dtype}")
-                    p.value = stored
+        net = build(header["layers"])
     except ChainruleError as exc:
-        if isinstance(exc, CheckpointError):
-            raise
-        raise _refuse(where, f"its layer description is invalid ({exc})") from exc
+        raise refuse(f"its layer description is invalid ({exc})") from exc
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, Linear):
+            for p in layer.parameters():
+                p.value = members[f"layers.{i}.{p.name}"]
     metadata = header.get("metadata", {})
     if not isinstance(metadata, dict):
-        raise _refuse(where, "the header's metadata must be a JSON object")
-    arrays = {key.removeprefix("extra."): members[key] for key in extra_keys}
+        raise refuse("the header's metadata must be a JSON object")
+    arrays = {n: members[f"extra.{n}"] for n in extras}
     return Checkpoint(net, metadata, arrays)
 
 

@@ -8,9 +8,11 @@ line on stderr and exit status 1 (argparse's usage errors give 2).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from chainrule.commands import evaluate, predict, trace, train
+from chainrule.commands.common import printable
 from layers.errors import ChainruleError
 
 
@@ -42,13 +44,33 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         status: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here at the latest
     except ChainruleError as exc:
-        print(f"chainrule {args.command}: error: {exc}", file=sys.stderr)
+        print(f"chainrule {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     return status
+
+
+def _reader_went_away() -> int:
+    """``chainrule … | head``: the reader closed the pipe, which is no error of ours.
+
+    Python would report the BrokenPipeError again when it flushes stdout at
+    exit, so stdout is pointed at /dev/null first (as the Python docs advise).
+    Returns 141 (128 + SIGPIPE), the status a shell shows for a writer cut off.
+    """
+    try:
+        target = sys.stdout.fileno()
+    except (OSError, ValueError):  # stdout is not a file (captured): nothing to flush later
+        return 141
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, target)
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

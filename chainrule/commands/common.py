@@ -14,6 +14,7 @@ import numpy as np
 
 from chainrule.checkpoint import Checkpoint
 from chainrule.data.split import Standardizer
+from chainrule.errors import CheckpointError
 
 
 def new_run_folder(out: str | None, name: str) -> Path:
@@ -46,16 +47,33 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def scalers(ckpt: Checkpoint) -> tuple[Standardizer | None, Standardizer | None]:
-    """The feature and target standardisers stored in a checkpoint, if any."""
-    a = ckpt.arrays
-    features = Standardizer(a["mean"], a["scale"]) if "mean" in a and "scale" in a else None
-    target = (
-        Standardizer(a["target_mean"], a["target_scale"])
-        if "target_mean" in a and "target_scale" in a
-        else None
-    )
-    return features, target
+def scalers(
+    ckpt: Checkpoint, path: str, n_in: int, n_out: int
+) -> tuple[Standardizer | None, Standardizer | None]:
+    """The feature and target standardisers stored in a checkpoint, if any, checked.
+
+    ``mean``/``scale`` must hold one number per input (``n_in``) and
+    ``target_mean``/``target_scale`` one per output, every scale positive.
+    """
+    found: list[Standardizer | None] = []
+    for prefix, size in (("", n_in), ("target_", n_out)):
+        mean, scale = ckpt.arrays.get(prefix + "mean"), ckpt.arrays.get(prefix + "scale")
+        if mean is None and scale is None:
+            found.append(None)
+            continue
+        for name, a in ((prefix + "mean", mean), (prefix + "scale", scale)):
+            if a is None or a.shape != (size,):
+                shape = "missing" if a is None else f"of shape {a.shape}"
+                raise CheckpointError(
+                    f"{path}: the standardisation array {name!r} is {shape}, "
+                    f"expected one number for each of the net's {size} "
+                    f"{'inputs' if prefix == '' else 'outputs'}"
+                )
+        assert mean is not None and scale is not None
+        if not (scale > 0).all():
+            raise CheckpointError(f"{path}: the array {prefix + 'scale'!r} must be positive")
+        found.append(Standardizer(mean.astype(np.float64), scale.astype(np.float64)))
+    return found[0], found[1]
 
 
 def percent(x: float) -> str:
@@ -79,3 +97,11 @@ def blas_threads(n: int) -> Iterator[None]:
         return
     with threadpool_limits(limits=n, user_api="blas"):
         yield
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b`` for ESC), so text
+    from a file (class names, labels) cannot move the cursor or recolour a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.commands.common import print_json
-from chainrule.errors import DataError
 from chainrule.trace import DEFAULT_T, DEFAULT_W1, DEFAULT_W2, DEFAULT_X, trace, trace_markdown
 
 
 def _json_array(text: str) -> Any:
+    # argparse names the function in its message for a ValueError ("invalid _json_array
+    # value"); an ArgumentTypeError's own text is shown instead.
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"trace: expected a JSON list such as [1, 2] or [[1, 0], [0, 1]], got {text!r}"
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON list such as [1, 2] or [[1, 0], [0, 1]], got {text!r}"
         ) from exc
 
 

@@ -18,6 +18,7 @@ from chainrule.evaluate import evaluate, predict
 from chainrule.fit import fit
 from chainrule.metrics import confusion_matrix
 from chainrule.model import ACTIVATIONS, mlp
+from chainrule.runinfo import describe_data
 from layers.errors import HyperparameterError
 from optim import SGD, Adam, CosineAnnealingLR, LRSchedule, Optimizer, StepLR
 
@@ -85,8 +86,13 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)  # fmt: skip
 
 
+def _initial_lr(args: argparse.Namespace) -> float:
+    """``--lr``, or the default of ``--optimizer`` when it was not given."""
+    return float(DEFAULT_LR[args.optimizer] if args.lr is None else args.lr)
+
+
 def _optimizer(args: argparse.Namespace, params: Any) -> tuple[Optimizer, LRSchedule | None]:
-    lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
+    lr = _initial_lr(args)
     opt: Optimizer
     if args.optimizer == "sgd":
         opt = SGD(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
@@ -126,13 +132,19 @@ def run(args: argparse.Namespace) -> int:
         train = evaluate(net, data.X_train, data.y_train, task=data.task)
     folder = new_run_folder(args.out, str(args.data))
     config = {k: v for k, v in vars(args).items() if k != "func"}
+    config["lr"] = _initial_lr(args)  # the rate used: --lr, or the optimizer's default
     arrays: dict[str, Any] = {}
     if data.standardizer is not None:
         arrays.update(mean=data.standardizer.mean, scale=data.standardizer.scale)
     if data.target_standardizer is not None:
         ts = data.target_standardizer
         arrays.update(target_mean=ts.mean, target_scale=ts.scale)
-    meta = {"task": data.task, "class_names": data.class_names, "config": config}
+    meta = {
+        "task": data.task,
+        "class_names": data.class_names,
+        "config": config,
+        "data": describe_data(str(args.data), args.label),
+    }
     paths: dict[str, Path] = {
         "checkpoint": save(net, folder / "model.npz", metadata=meta, arrays=arrays)
     }

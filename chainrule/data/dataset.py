@@ -65,8 +65,11 @@ class Dataset:
 def _labels(raw: npt.NDArray[Any], task: str | None, source: str) -> tuple[Any, str, list[str]]:
     """Turn raw labels into class indices (with names) or float targets."""
     numeric: npt.NDArray[np.float64] | None = None
-    with contextlib.suppress(ValueError):  # text labels stay text
+    with contextlib.suppress(ValueError, TypeError):  # text labels stay text
         numeric = raw.astype(np.float64)
+    if numeric is not None and not np.isfinite(numeric).all():
+        row = int(np.flatnonzero(~np.isfinite(numeric).reshape(len(raw), -1).any(axis=1))[0])
+        raise DataError(f"{source}: the label of sample {row} is not a finite number")
     if task is None:
         integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
         task = "classification" if numeric is None or (integral and raw.ndim == 1) else "regression"
@@ -136,7 +139,7 @@ def load_dataset(
         y, raw_task, names = _labels(raw, task, text)
     else:
         raise DataError(
-            f"load_dataset: unknown data set {text!r}; expected one of {', '.join(BUILTIN)} "
+            f"unknown data set {text!r}; expected one of {', '.join(BUILTIN)} "
             f"or the path of a .csv or .npz file"
         )
     classify = raw_task == "classification"

@@ -1,117 +1,81 @@
-"""A user's own data: a CSV file with a header, or an NPZ file, with a label column.
+"""A user's own data file: a CSV (see :mod:`chainrule.data.csvfile`) or an NPZ archive.
 
-Files are read as data only: CSV through the ``csv`` module, NPZ through
-``numpy.load(allow_pickle=False)``. Every malformed file gets a
-:class:`DataError` naming the file, the line or key, and what to do.
+Files are read as data only: CSV through NumPy's C parser, NPZ through
+:class:`chainrule.archive.NpzArchive` (the zip directory and ``.npy`` headers
+checked before anything is read, within a memory budget, never a pickle).
+Every malformed file gets a :class:`DataError` naming the file, the line or
+key, and what to do.
 """
 
 from __future__ import annotations
 
-import csv
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from chainrule.archive import NpzArchive
+from chainrule.data.csvfile import read_table
 from chainrule.errors import DataError
 
+MAX_LABEL_CHARS = 256  # text labels in an NPZ: class names, not documents
+SAVE_HINT = "save one with numpy.savez(path, X=features, y=labels)"
 
-def read_csv(
-    path: Path, label: str, require_label: bool = True
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any], list[str]]:
-    """Read numeric features and the ``label`` column; return ``X``, raw labels, feature names.
 
-    Labels are returned as strings (``"setosa"``, ``"3"``) and turned into
-    classes or numbers by the caller. Without ``require_label`` a file with no
-    ``label`` column is all features (for ``predict``), and the labels come
-    back empty.
-    """
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read it as a UTF-8 CSV file ({exc})") from exc
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 2:
-        raise DataError(f"{path}: expected a header line and at least one data line")
-    header = [h.strip() for h in rows[0]]
-    if label not in header and require_label:
-        raise DataError(
-            f"{path}: no label column {label!r}; the columns are {header}. "
-            f"Name the label column with --label (Python: label=...)"
-        )
-    j = header.index(label) if label in header else -1
-    features, labels = [], []
-    for line_no, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}, line {line_no}: expected {len(header)} values like the header, "
-                f"got {len(row)}"
-            )
-        values = []
-        for k, cell in enumerate(row):
-            if k == j:
-                continue
-            try:
-                values.append(float(cell))
-            except ValueError:
-                raise DataError(
-                    f"{path}, line {line_no}, column {header[k]!r}: expected a number, got {cell!r}"
-                ) from None
-        features.append(values)
-        labels.append(row[j].strip())
-    if len(header) < 2:
-        raise DataError(f"{path}: expected at least one feature column besides {label!r}")
-    names = [h for k, h in enumerate(header) if k != j]
-    return np.asarray(features, dtype=np.float64), np.asarray(labels), names
+def _refuser(path: Path) -> Callable[[str], DataError]:
+    def refuse(why: str) -> DataError:
+        return DataError(f"{path}: {why}" + ("" if "numpy.savez" in why else f"; {SAVE_HINT}"))
+
+    return refuse
 
 
 def read_npz(
-    path: Path, label: str, require_label: bool = True
+    path: Path, label: str, require_label: bool = True, n_features: int | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
     """Read ``X`` (N, D) and the labels stored under the key ``label`` (or ``"y"``).
 
-    Without ``require_label`` the labels may be missing (for ``predict``).
+    Without ``require_label`` the labels may be missing (for ``predict``); then
+    an empty array comes back. Only ``X`` and the labels are ever read.
     """
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy gives one array
-            raise DataError(f"{path}: expected an .npz archive, got a single array")
-        with loaded as archive:
-            arrays = {k: archive[k] for k in archive.files}
-        if not all(isinstance(a, np.ndarray) for a in arrays.values()):
-            raise DataError(f"{path}: a member of the archive is not a .npy array")
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(
-            f"{path}: not a readable .npz archive of plain arrays ({exc}); "
-            f"save one with numpy.savez(path, X=features, y=labels)"
-        ) from exc
-    key = label if label in arrays else "y"
-    if "X" not in arrays or (require_label and key not in arrays):
-        raise DataError(
-            f"{path}: expected arrays 'X' (features) and {label!r} or 'y' (labels), "
-            f"found {sorted(arrays)}; save with numpy.savez(path, X=features, y=labels)"
-        )
-    X, y = arrays["X"], arrays.get(key, np.zeros(len(arrays["X"])))
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise DataError(f"{path}: 'X' must be a 2-D numeric array, got {X.shape} {X.dtype}")
-    if y.ndim not in (1, 2) or len(y) != len(X):
-        raise DataError(
-            f"{path}: {key!r} must hold one label per row of 'X' ({len(X)}), got {y.shape}"
-        )
-    return X.astype(np.float64), y
+    with NpzArchive(path, _refuser(path)) as archive:
+        key = label if label in archive.keys else "y"
+        if "X" not in archive.keys or (require_label and key not in archive.keys):
+            raise DataError(
+                f"{path}: expected arrays 'X' (features) and {label!r} or 'y' (labels), "
+                f"found {archive.keys[:20]}; {SAVE_HINT}"
+            )
+        X_head = archive.member("X")
+        if len(X_head.shape) != 2:
+            raise DataError(f"{path}: 'X' must be a 2-D numeric array, got shape {X_head.shape}")
+        if n_features is not None and X_head.shape[1] != n_features:
+            raise DataError(
+                f"{path}: 'X' has {X_head.shape[1]} features per row, the model takes {n_features}"
+            )
+        has_labels = key in archive.keys
+        if has_labels:
+            y_head = archive.member(key, kinds="biufU")
+            if len(y_head.shape) not in (1, 2) or y_head.shape[0] != X_head.shape[0]:
+                raise DataError(
+                    f"{path}: {key!r} must hold one label per row of 'X' ({X_head.shape[0]}), "
+                    f"got shape {y_head.shape}"
+                )
+            if y_head.dtype.kind == "U" and y_head.dtype.itemsize > 4 * MAX_LABEL_CHARS:
+                raise DataError(f"{path}: labels in {key!r} longer than {MAX_LABEL_CHARS} chars")
+        X = archive.read("X")
+        y = archive.read(key, kinds="biufU") if has_labels else np.zeros(0)
+    return X.astype(np.float64, copy=False), y
 
 
 def read_file(path: Path, label: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any]]:
     """Read a ``.csv`` or ``.npz`` file; refuse other suffixes and missing files."""
-    if not path.exists():
+    if not path.is_file():
         raise DataError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        X, y, _ = read_csv(path, label)
+        table = read_table(path, label)
+        X, y = table.X, table.labels
+        assert y is not None  # read_table requires the label column
     elif path.suffix.lower() == ".npz":
         X, y = read_npz(path, label)
     else:

@@ -69,7 +69,8 @@ class Standardizer:
         X_arr = np.asarray(X, dtype=np.float64)
         if X_arr.ndim != 2 or X_arr.shape[1] != len(self.mean):
             raise DataError(
-                f"Standardizer: expected features of shape (N, {len(self.mean)}), got {X_arr.shape}"
+                f"expected features of shape (N, {len(self.mean)}): {len(self.mean)} per sample, "
+                f"got an array of shape {X_arr.shape}"
             )
         out: FloatArray = (X_arr - self.mean) / self.scale
         return out

@@ -103,7 +103,7 @@ def test_trace_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--data", "nope", "--out", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("chainrule train: error: load_dataset: unknown data set 'nope'")
+    assert err.startswith("chainrule train: error: unknown data set 'nope'")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
     assert main(["evaluate", str(bad)]) == 1
