@@ -910,7 +910,7 @@ def _function_steps(
         return
     run.at("f", "computing numeric derivatives (f at x ± h)")
     x_run = x.copy()
-    probe = Probe(x_run, lambda: f(x_run), G)
+    probe = Probe(x_run, lambda: f(x_run.copy()), G)  # a copy: f may write into its x
     named, what = ("∇f", "∇f(x)") if grad is not None else ("vjp(x, g)", "gᵀ ∂f/∂x")
     _numbers(run, X_NAME, probe, np.asarray(analytic), rng, opts, what=what, batch=None,
              width=None, named=named)  # fmt: skip
