@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,32 @@ from layers.parameter import Parameter
 
 Array = npt.NDArray[Any]
 Subject = Literal["layer", "loss", "function"]
+
+if TYPE_CHECKING:  # for the overloads' keywords only: nothing of this is needed at run time
+    from typing_extensions import TypedDict, Unpack
+
+    class _Keywords(TypedDict, total=False):
+        seed: int
+        rtol: float | None
+        atol: float | None
+        richardson: bool
+        kinks: KinkMode
+        contract_checks: bool
+        max_entries: int
+        sampled: int
+        directions: int
+        hints: HintLevel | None
+
+    class _LossKeywords(_Keywords, total=False):
+        reference: Any
+
+    class _LayerKeywords(_LossKeywords, total=False):
+        row_wise: bool | None
+
+    class _FunctionKeywords(_Keywords, total=False):
+        vjp: Callable[[Array, Array], Any] | None
+
+
 X_NAME = "x"  # a plain function's input, as findings name it
 
 
@@ -380,6 +406,28 @@ def _outcome(
     return CheckResult(False, subject, seed, run.findings, run.results, texts["full"], texts, error)
 
 
+class _MisuseError(Exception):
+    """The check was called wrongly (found only once the checked code ran): ``error`` says how."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _attempt(
+    run: Run, steps: Callable[[], None], params: list[tuple[str, Parameter]] | None = None
+) -> None:
+    """Run a check's steps; an exception of the checked code becomes the first finding."""
+    __tracebackhide__ = True
+    try:
+        steps()
+    except _MisuseError as misuse:  # ours to raise, not the checked code's doing
+        raise misuse.error from None
+    except Exception as exc:  # the checked code raised: that is a failed check too
+        run.findings.insert(0, _crash_finding(run, exc, params or []))
+        run.crashed = exc
+
+
 def _finish(result: CheckResult, run: Run, raise_on_failure: bool) -> CheckResult | None:
     """Raise the failed check's error (chained to a crash), or hand back the result."""
     __tracebackhide__ = True  # pytest shows the user's call and our report, not this
@@ -482,38 +530,16 @@ def check_layer(
     layer: Any,
     x: npt.ArrayLike,
     *,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    row_wise: bool | None = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    reference: Any = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[True] = ...,
+    **options: Unpack[_LayerKeywords],
 ) -> None: ...
 @overload
 def check_layer(
     layer: Any,
     x: npt.ArrayLike,
     *,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    row_wise: bool | None = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    reference: Any = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[False],
+    **options: Unpack[_LayerKeywords],
 ) -> CheckResult: ...
 
 
@@ -606,10 +632,7 @@ def check_layer(
     saved = perturbed.snapshot()
     run = Run(opts.tolerance(x_arr.dtype), "layer")
     try:
-        _layer_steps(run, h, x_arr, rng, opts, ref)
-    except Exception as exc:  # the checked code raised: that is a failed check too
-        run.findings.insert(0, _crash_finding(run, exc, h.params))
-        run.crashed = exc
+        _attempt(run, lambda: _layer_steps(run, h, x_arr, rng, opts, ref), h.params)
     finally:
         perturbed.restore(saved)
 
@@ -708,8 +731,9 @@ def _loss_steps(
     y_run = y.copy()
     probe = Probe(y_run, lambda: np.float64(numeric_from.forward(y_run, t)), np.ones(()))
     batch = y.shape[0] if y.ndim == 2 else None
+    # A loss's gradient is ∂L/∂y, also in its hints.
     _numbers(run, INPUT, probe, np.asarray(grad), rng, opts, what="∂L/∂y", batch=batch,
-             width=y.shape[-1])  # fmt: skip
+             width=y.shape[-1], named="∂L/∂y")  # fmt: skip
     if opts.contract_checks:
         run.at("the loss", "repeating forward/backward (contract checks, also on single rows)")
         loss.forward(y.copy(), t.copy())
@@ -732,18 +756,8 @@ def check_loss(
     y: npt.ArrayLike,
     t: npt.ArrayLike,
     *,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    reference: Any = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[True] = ...,
+    **options: Unpack[_LossKeywords],
 ) -> None: ...
 @overload
 def check_loss(
@@ -751,18 +765,8 @@ def check_loss(
     y: npt.ArrayLike,
     t: npt.ArrayLike,
     *,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    reference: Any = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[False],
+    **options: Unpack[_LossKeywords],
 ) -> CheckResult: ...
 
 
@@ -810,11 +814,7 @@ def check_loss(
     y_arr = _own_copy(y)
     t_arr = np.array(t, copy=True)
     run = Run(opts.tolerance(y_arr.dtype), "loss")
-    try:
-        _loss_steps(run, loss, y_arr, t_arr, rng, opts, reference)
-    except Exception as exc:  # the checked code raised: that is a failed check too
-        run.findings.insert(0, _crash_finding(run, exc, []))
-        run.crashed = exc
+    _attempt(run, lambda: _loss_steps(run, loss, y_arr, t_arr, rng, opts, reference))
     subject = subject_of(loss)
     setup = [
         f"L = loss.forward(y, t) = {run.value:.6g}, y of shape {shape_str(y_arr.shape)} "
@@ -885,9 +885,11 @@ def _function_steps(
     run.out_shape = value.shape
     if grad is not None:
         if value.size != 1:
-            raise ShapeError(
-                f"check_function: f(x) has shape {shape_str(value.shape)}, but grad= is for "
-                f"f: R^D → R (one number); for f: R^D → R^M pass vjp=(x, g) ↦ gᵀ ∂f/∂x"
+            raise _MisuseError(
+                ShapeError(
+                    f"check_function: f(x) has shape {shape_str(value.shape)}, but grad= is "
+                    f"for f: R^D → R (one number); for f: R^D → R^M pass vjp=(x, g) ↦ gᵀ ∂f/∂x"
+                )
             )
         run.value = float(value.reshape(-1)[0])
         G = np.ones(value.shape)
@@ -926,18 +928,8 @@ def check_function(
     x: npt.ArrayLike,
     grad: Callable[[Array], Any] | None = ...,
     *,
-    vjp: Callable[[Array, Array], Any] | None = ...,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[True] = ...,
+    **options: Unpack[_FunctionKeywords],
 ) -> None: ...
 @overload
 def check_function(
@@ -945,18 +937,8 @@ def check_function(
     x: npt.ArrayLike,
     grad: Callable[[Array], Any] | None = ...,
     *,
-    vjp: Callable[[Array, Array], Any] | None = ...,
-    seed: int = ...,
-    rtol: float | None = ...,
-    atol: float | None = ...,
-    richardson: bool = ...,
-    kinks: KinkMode = ...,
-    contract_checks: bool = ...,
-    max_entries: int = ...,
-    sampled: int = ...,
-    directions: int = ...,
-    hints: HintLevel | None = ...,
     raise_on_failure: Literal[False],
+    **options: Unpack[_FunctionKeywords],
 ) -> CheckResult: ...
 
 
@@ -1007,16 +989,7 @@ def check_function(
     rng = np.random.default_rng(seed)
     x_arr = _own_copy(x)
     run = Run(opts.tolerance(x_arr.dtype), "function")
-    try:
-        _function_steps(run, f, x_arr, grad, vjp, rng, opts)
-    except ShapeError as exc:
-        if str(exc).startswith("check_function:"):  # our own refusal of the call: not a finding
-            raise
-        run.findings.insert(0, _crash_finding(run, exc, []))
-        run.crashed = exc
-    except Exception as exc:  # the checked code raised: that is a failed check too
-        run.findings.insert(0, _crash_finding(run, exc, []))
-        run.crashed = exc
+    _attempt(run, lambda: _function_steps(run, f, x_arr, grad, vjp, rng, opts))
     name = _name_of(f)
     subject = f"the function {name}"
     x_desc = f"x of shape {shape_str(x_arr.shape)} ({x_arr.dtype})"

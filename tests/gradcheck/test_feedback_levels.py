@@ -98,7 +98,7 @@ CASES: dict[str, tuple[Callable[[], None], str, str]] = {
         "the input gradient",
         "ignores grad_out",
     ),
-    "missing factor 2": (lambda: check_loss(HalfMSELoss(), Y, T), "the input gradient", "half"),
+    "missing factor 2": (lambda: check_loss(HalfMSELoss(), Y, T), "∂L/∂y is half", "half"),
     "sum for mean": (lambda: check_loss(SumBackwardMSELoss(), Y, T), "input", "mean/sum"),
     "mean over outputs": (lambda: check_loss(ElementMeanMSELoss(), Y, T), "input", "outputs"),
     "returns None": (lambda: check_layer(NoneReturningSigmoid(), Y), "input", "returns None"),
