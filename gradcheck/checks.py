@@ -377,7 +377,13 @@ def _outcome(
     for f in run.findings:  # no simple slip fits: say where to look
         if f.kind == Kind.WRONG_GRADIENT and f.hint is None:
             of_function = run.subject == "function"
-            f.slip, f.hint = hints.fallback(f.tensor, input_ok, of_function=of_function)
+            rows = next((r.rows for r in run.results if r.name == f.tensor), [])
+            entries = [r for r in rows if r.evaluated and not r.where.startswith("u")]
+            wrong = [r.where for r in entries if not r.ok]
+            partly = wrong if 0 < len(wrong) < len(entries) else None
+            f.slip, f.hint = hints.fallback(
+                f.tensor, input_ok, of_function=of_function, wrong=partly
+            )
     if not run.findings:
         return CheckResult(True, subject, seed, results=run.results)
     level = opts.level

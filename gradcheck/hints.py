@@ -204,13 +204,25 @@ def diagnosis(
     return None
 
 
-def fallback(name: str, input_ok: bool, *, of_function: bool = False) -> Diagnosis:
-    """Where to look when no simple relation (sign, factor, transpose) explains the error."""
+def fallback(
+    name: str, input_ok: bool, *, of_function: bool = False, wrong: list[str] | None = None
+) -> Diagnosis:
+    """Where to look when no simple relation (sign, factor, transpose) explains the error.
+
+    ``wrong``: for a function, the entries whose partial derivative is wrong
+    when the others were checked and are right (``["(0,)"]``).
+    """
     if of_function:
+        only = ""
+        if wrong:
+            at = [w.strip("()").rstrip(",") for w in wrong[:4]]  # "(0,)" → x[0]
+            listed = ", ".join(f"∂f/∂x[{i}]" for i in at) + (", …" if len(wrong) > 4 else "")
+            only = f" — only {listed} {'is' if len(wrong) == 1 else 'are'} wrong, the others right"
         return Diagnosis(
-            "no simple slip (sign, factor, transpose) explains it",
-            "no simple slip (sign, factor, transpose) explains it: re-derive each partial "
-            "derivative ∂f/∂x_i by the chain rule and compare it with the entries shown",
+            f"no simple slip (sign, factor, transpose) explains it{only}",
+            f"no simple slip (sign, factor, transpose) explains it{only}: re-derive "
+            f"{'it' if len(wrong or []) == 1 else 'each partial derivative'} by the chain rule "
+            f"and compare with the numeric value shown",
         )
     if name == "input":
         return Diagnosis(
