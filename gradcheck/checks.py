@@ -524,7 +524,7 @@ def _layer_steps(
         broken += contract.row_wise(h, x.copy(), G, first, opts.row_wise)
         for f in run.findings:  # a contract break often explains a wrong number
             cause = next((c for c in broken if c.tensor == f.tensor and c.hint), None)
-            if cause and cause.hint and (f.hint is None or "ignores grad_out" in cause.hint):
+            if cause and cause.hint and (f.hint is None or cause.root_cause):
                 f.hint, f.slip = cause.hint, cause.slip
         run.findings += broken
         if ref is None:

@@ -303,6 +303,7 @@ def linear(
                 else f"{call}(zeros) gave a non-zero gradient",
                 hint=advice.hint,
                 slip=advice.slip,
+                root_cause=bool(ignores),
             )
         )
     return found

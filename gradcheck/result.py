@@ -86,6 +86,9 @@ class Finding:
     slip: str | None = None  # the hint without the answer's equation or code
     bare_summary: str | None = None  # the summary without them (None: it has none)
     raised_by: str = ""  # for RAISED: who raised ("backward", "forward", …), for the headline
+    # Its hint is the root cause of the same tensor's wrong numbers too (a backward
+    # that ignores grad_out), and replaces whatever their numbers suggested.
+    root_cause: bool = False
 
 
 @dataclass
