@@ -1,6 +1,27 @@
-"""Compare one tensor's analytic gradient with numeric derivatives.
+"""Comparison and tolerances: when is an analytic gradient "equal" to a numeric one?
 
-Small tensors (at most ``max_entries`` entries) are checked entry by entry,
+An entry passes when::
+
+    |analytic − numeric| ≤ atol + rtol · max(|analytic|, |numeric|)
+
+(the rule of ``numpy.isclose``, made symmetric). The defaults depend on the
+dtype the layer computes in, because the numeric derivative is only as good
+as the forward pass it differences:
+
+=========  ======  ======  ==============================================
+dtype      rtol    atol    a correct gradient typically shows
+=========  ======  ======  ==============================================
+float64    1e-6    1e-8    relative errors of 1e-11 to 1e-9
+float32    2e-3    1e-4    relative errors of 1e-5 to 1e-3 (h ≈ 5e-3)
+=========  ======  ======  ==============================================
+
+A wrong gradient (a flipped sign, a missing factor 2, a transpose) is off by
+order 1, so it fails either way. ``atol`` is raised to the rounding noise of
+the difference quotient when that is larger (large outputs, huge batches),
+see :func:`gradcheck.numeric.rounding_noise`.
+
+:func:`compare_tensor` compares one tensor's analytic gradient with numeric
+derivatives. Small tensors (at most ``max_entries`` entries) are checked entry by entry,
 each with a central difference: the notes' partial derivative. Larger ones
 are checked on a random sample of entries *and* along random unit
 directions ``u``, where the notes' identity ``D_u f = ∇f · u`` must hold: a
@@ -23,16 +44,132 @@ A failing value is looked at again before it is reported:
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from gradcheck.findings import EntryRow, TensorResult
-from gradcheck.probe import Probe, UnevaluableError
-from gradcheck.tolerance import Tolerance
+from gradcheck import hints
+from gradcheck.hints import Diagnosis, HintLevel, checked_level, diagnosis, get_hint_level
+from gradcheck.numeric import Probe, UnevaluableError
+from gradcheck.result import EntryRow, Finding, Kind, TensorResult
+from layers._checks import shape_str
+from layers.errors import HyperparameterError
 
-KINK_MODES = ("accept", "raise", "off")
+WORST = 5  # rows of the worst-entries table a finding keeps
+
+DEFAULTS: dict[str, tuple[float, float]] = {
+    "float64": (1e-6, 1e-8),
+    "float32": (2e-3, 1e-4),
+}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``rtol`` and ``atol`` of the pass rule, and whether they are the defaults."""
+
+    rtol: float
+    atol: float
+    dtype: str
+
+    def allowed(
+        self,
+        analytic: npt.NDArray[Any],
+        numeric: npt.NDArray[Any],
+        noise: npt.NDArray[Any] | float = 0.0,
+    ) -> npt.NDArray[Any]:
+        """Largest difference each entry may show: ``max(atol, noise) + rtol·max(|a|, |n|)``."""
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        allowed: npt.NDArray[Any] = np.maximum(self.atol, noise) + self.rtol * scale
+        return allowed
+
+    def close(
+        self,
+        analytic: npt.NDArray[Any],
+        numeric: npt.NDArray[Any],
+        noise: npt.NDArray[Any] | float = 0.0,
+    ) -> npt.NDArray[Any]:
+        """Entry-wise pass mask; a NaN or inf in ``analytic`` never passes."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(analytic - numeric)
+            ok: npt.NDArray[Any] = (diff <= self.allowed(analytic, numeric, noise)) & np.isfinite(
+                analytic
+            )
+        return ok
+
+    def describe(self) -> str:
+        return (
+            f"|analytic − numeric| ≤ atol + rtol·max(|analytic|, |numeric|) "
+            f"with rtol = {self.rtol:.3g}, atol = {self.atol:.3g} ({self.dtype})"
+        )
+
+
+def resolve(dtype: npt.DTypeLike, rtol: float | None, atol: float | None) -> Tolerance:
+    """The dtype's defaults, overridden by any ``rtol``/``atol`` given (checked by Options)."""
+    name = np.dtype(dtype).name
+    default_rtol, default_atol = DEFAULTS.get(name, DEFAULTS["float64"])
+    return Tolerance(
+        default_rtol if rtol is None else float(rtol),
+        default_atol if atol is None else float(atol),
+        name,
+    )
+
+
+KinkMode = Literal["accept", "raise", "off"]
+KINK_MODES: tuple[KinkMode, ...] = ("accept", "raise", "off")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a check compares: every keyword of ``check_layer``/``check_loss``/``check_function``.
+
+    ``rtol``/``atol`` None take the dtype's defaults (:data:`DEFAULTS`);
+    ``hints`` None takes the process-wide level (:func:`gradcheck.set_hint_level`).
+    Bad values are refused here, naming the keyword, before anything runs.
+    """
+
+    rtol: float | None = None
+    atol: float | None = None
+    richardson: bool = False
+    kinks: KinkMode = "accept"
+    row_wise: bool | None = None
+    contract_checks: bool = True
+    max_entries: int = 64
+    sampled: int = 12
+    directions: int = 4
+    hints: HintLevel | None = None
+    who: str = "gradcheck"  # the check's name, for the error messages
+
+    def __post_init__(self) -> None:
+        if self.kinks not in KINK_MODES:
+            raise HyperparameterError(
+                f"{self.who}: kinks must be one of {KINK_MODES}, got {self.kinks!r}"
+            )
+        for what in ("rtol", "atol"):
+            value = getattr(self, what)
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise HyperparameterError(
+                    f"{self.who}: {what} must be a finite number ≥ 0, got {value!r}"
+                )
+        for what in ("max_entries", "sampled", "directions"):
+            value = getattr(self, what)
+            if not isinstance(value, (int, np.integer)) or value < 0:
+                raise HyperparameterError(
+                    f"{self.who}: {what} must be a whole number ≥ 0, got {value!r}"
+                )
+        if self.hints is not None:
+            checked_level(self.hints, self.who)
+
+    @property
+    def level(self) -> HintLevel:
+        """The hint level of this check: ``hints``, else the process-wide one."""
+        return self.hints if self.hints is not None else get_hint_level()
+
+    def tolerance(self, dtype: npt.DTypeLike) -> Tolerance:
+        return resolve(dtype, self.rtol, self.atol)
+
+
 # One-sided steps h, h/10, …: an entry's step is exact however small, while
 # θ + s·u rounds each entry of a direction, turning u a little below h/100.
 ENTRY_SHRINKS = tuple(10.0**k for k in range(7))
@@ -152,14 +289,11 @@ def compare_tensor(
     analytic: npt.NDArray[Any],
     tol: Tolerance,
     rng: np.random.Generator,
-    *,
-    max_entries: int = 64,
-    sampled: int = 12,
-    directions: int = 4,
-    richardson: bool = False,
-    kinks: str = "accept",
+    opts: Options,
 ) -> TensorResult:
     """Check ``analytic`` (the gradient of ``probe.theta``) against numeric derivatives."""
+    max_entries, sampled, directions = opts.max_entries, opts.sampled, opts.directions
+    richardson, kinks = opts.richardson, opts.kinks
     shape = tuple(probe.theta.shape)
     size = int(probe.theta.size)
     a = np.asarray(analytic, dtype=np.float64)
@@ -194,3 +328,109 @@ def compare_tensor(
             _judge(probe, u, f"u{k + 1}", analytic_du, tol, richardson, kinks, result)
         )
     return result
+
+
+def _elementwise(result: TensorResult, grad_out: npt.NDArray[Any]) -> Diagnosis | None:
+    """For an element-wise layer, show the local derivative ∂h/∂z it should have used."""
+    rows = result.rows
+    if len(result.diagonal) != len(rows) or len(rows) != grad_out.size:
+        return None  # not every entry checked one by one
+    n = np.array([r.numeric for r in rows])
+    if not np.allclose(n, result.diagonal, rtol=1e-4, atol=1e-7):
+        return None  # outputs depend on other inputs too: not element-wise
+    g = np.asarray(grad_out, dtype=np.float64).reshape(-1)
+    bad = [k for k, r in enumerate(rows) if not r.ok and abs(g[k]) > 0.1]
+    if not bad:
+        return None
+    k = max(bad, key=lambda j: rows[j].abs_err)
+    at = (
+        f"at entry {rows[k].where} the local derivative h'(z) is {rows[k].numeric / g[k]:.6g} "
+        f"(numeric) but backward used {rows[k].analytic / g[k]:.6g}"
+    )
+    return hints.elementwise(at)
+
+
+def numeric_finding(
+    result: TensorResult,
+    *,
+    batch: int | None,
+    width: int | None,
+    what: str,
+    grad_out: npt.NDArray[Any] | None = None,
+    named: str | None = None,
+) -> Finding:
+    """The finding for a tensor whose numbers disagree, with the worst rows and a hint.
+
+    Only the values that could be evaluated count here; the others are
+    :func:`unchecked_finding`'s. ``named`` is how the hint names the tensor
+    (default: ``"W's gradient"``, ``"the input gradient"``).
+    """
+    keep = [i for i, r in enumerate(result.rows) if r.evaluated]
+    rows = [result.rows[i] for i in keep]
+    bad = [r for r in rows if not r.ok]
+    a = np.array([r.analytic for r in rows])
+    n = np.array([r.numeric for r in rows])
+    t = np.array(result.transposed) if len(result.transposed) == len(result.rows) else None
+    if t is not None:
+        t = t[keep]
+    name = named or (
+        "the input gradient" if result.name == "input" else f"{result.name}'s gradient"
+    )
+    found = diagnosis(a, n, name=name, batch=batch, width=width, transposed=t)
+    if (
+        found is None
+        and len(result.diagonal) == len(result.rows)
+        and a.size > 1
+        and np.allclose(a, np.array(result.diagonal)[keep], rtol=1e-3, atol=1e-9)
+    ):
+        found = hints.diagonal_only(name)
+    if found is None and grad_out is not None and result.name == "input":
+        found = _elementwise(result, grad_out)
+    kinked = [r for r in bad if r.note.startswith("kink")]
+    if kinked and found is None:
+        found = hints.KINK_OUTSIDE
+    details = (
+        ["(a 'u' row compares D_u L = ∇L · u along a random unit direction u)"]
+        if any(r.where.startswith("u") for r in rows)
+        else []
+    )
+    return Finding(
+        result.name,
+        Kind.WRONG_GRADIENT,
+        f"{len(bad)} of {len(rows)} compared values are out of tolerance "
+        f"({what}, shape {shape_str(result.shape)}; checked {result.method}). "
+        f"Worst:",
+        details=details,
+        rows=sorted(rows, key=lambda r: (r.ok, -r.abs_err))[:WORST],
+        hint=None if found is None else found.hint,
+        slip=None if found is None else found.slip,
+    )
+
+
+def _at(where: str) -> str:
+    return f"direction {where}" if where.startswith("u") else f"entry {where}"
+
+
+def unchecked_finding(result: TensorResult) -> Finding | None:
+    """Values whose forward pass fails on both sides of θ have not been checked: a failure.
+
+    A forward pass that gives NaN the moment anything moves would otherwise
+    hide any backward at all.
+    """
+    failed = [r for r in result.rows if not r.evaluated]
+    if not failed:
+        return None
+    if len(failed) == 1:
+        at = _at(failed[0].where)
+    else:
+        listed = ", ".join(r.where for r in failed[:4]) + (", …" if len(failed) > 4 else "")
+        at = f"{len(failed)} of the {len(result.rows)} compared values ({listed})"
+    return Finding(
+        result.name,
+        Kind.UNCHECKABLE,
+        f"the forward pass gives NaN/inf or raises at θ ± h for {at}: "
+        f"the gradient there cannot be checked",
+        details=result.unevaluable[:3],
+        slip=hints.UNCHECKABLE.slip,
+        hint=hints.UNCHECKABLE.hint,
+    )

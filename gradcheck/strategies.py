@@ -23,15 +23,16 @@ registered before this import is kept.) This is the only module of
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
+import gradcheck
 from layers import Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from losses import CrossEntropyLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
 
@@ -176,6 +177,61 @@ def loss_cases(draw: st.DrawFn, name: str) -> tuple[Loss, Array, Array]:
 
 
 @st.composite
+def layer_cases(
+    draw: st.DrawFn,
+    build: Callable[[int], Any],
+    *,
+    widths: st.SearchStrategy[int] | None = None,
+    rows: st.SearchStrategy[int] | None = None,
+    bound: float = 3.0,
+    margin: float = 0.1,
+    dtype: Any = np.float64,
+) -> tuple[Any, Array]:
+    """``(build(D), X)`` for your own layer: ``X`` of shape ``(N, D)`` drawn as :func:`arrays`.
+
+    ``build(D)`` makes the layer for an input width ``D`` (drawn from ``widths``,
+    default 1 to 5; ``N`` from ``rows``, default 2 to 4, so a mean/sum mix-up
+    shows). ``bound`` and ``margin`` keep the entries in ``margin ≤ |x| ≤ bound``
+    (raise ``margin`` for a layer with a kink at 0, lower ``bound`` for one
+    that saturates).
+    """
+    d = draw(widths if widths is not None else sizes(1, 5))
+    n = draw(rows if rows is not None else sizes(2, 4))
+    return build(d), draw(arrays((n, d), bound=bound, margin=margin, dtype=dtype))
+
+
+def layer_test(
+    build: Callable[[int], Any],
+    *,
+    widths: st.SearchStrategy[int] | None = None,
+    rows: st.SearchStrategy[int] | None = None,
+    bound: float = 3.0,
+    margin: float = 0.1,
+    dtype: Any = np.float64,
+    **check: Any,
+) -> Callable[[], None]:
+    """A ready test: every check of ``check_layer`` on your layer, over drawn shapes and values.
+
+    >>> test_my_layer = layer_test(lambda d: MyLayer(d, 3))      # in a test module
+
+    pytest collects ``test_my_layer`` (hypothesis draws the examples, the
+    profile says how many); each draws ``(build(D), X)`` from :func:`layer_cases`
+    and a seed, and runs ``check_layer(layer, X, seed=seed, **check)``
+    (``check``: any of its keywords, e.g. ``row_wise=False``, ``hints="slip"``).
+    """
+    cases = layer_cases(build, widths=widths, rows=rows, bound=bound, margin=margin, dtype=dtype)
+
+    @given(case=cases, seed=st.integers(0, 2**16))
+    def test(case: tuple[Any, Array], seed: int) -> None:
+        __tracebackhide__ = True
+        layer, x = case
+        # Looked up at call time: a course grader may have wrapped gradcheck.check_layer.
+        gradcheck.check_layer(layer, x, seed=seed, **check)
+
+    return test
+
+
+@st.composite
 def unit_vectors(draw: st.DrawFn, n: int) -> Array:
     """A unit vector in ``R^n`` (a drawn direction, normalised)."""
     v: Array = draw(arrays((n,), bound=1.0, margin=0.05))
@@ -190,6 +246,8 @@ __all__ = [
     "activation_cases",
     "arrays",
     "labels",
+    "layer_cases",
+    "layer_test",
     "linear_cases",
     "load_profile",
     "loss_cases",

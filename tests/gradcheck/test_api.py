@@ -68,7 +68,7 @@ def test_the_same_seed_gives_the_same_report() -> None:
 def test_integer_input_and_bad_options() -> None:
     check_layer(Linear(4, 2, rng=0), np.arange(12).reshape(3, 4))
     with pytest.raises(HyperparameterError):
-        check_layer(Linear(4, 2, rng=0), X, kinks="maybe")
+        check_layer(Linear(4, 2, rng=0), X, kinks="maybe")  # type: ignore[call-overload]
     with pytest.raises(HyperparameterError):
         check_loss(MSELoss(), X, X, rtol=-1.0)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcheck import check_layer, check_loss
+from gradcheck import check_function, check_layer, check_loss
 from gradcheck.strategies import arrays, linear_cases, loss_cases, sequential_cases, sizes
 from layers import Linear, Sigmoid, Softmax, Tanh
 from losses import CrossEntropyLoss
@@ -61,3 +62,27 @@ def test_cancelling_terms_are_judged_by_their_own_size() -> None:
     assert not same(mixed, expected, np.float64)  # relative to the result: a false alarm
     assert same(mixed, expected, np.float64, scale=max(1.5 * a, 0.75 * b))
     assert not same(mixed + 1e-12, expected, np.float64, scale=max(1.5 * a, 0.75 * b))
+
+
+# Smooth scalar maps φ with their derivatives φ', for drawn plain functions.
+Elementwise = Callable[[Any], Any]
+PHIS: dict[str, tuple[Elementwise, Elementwise]] = {
+    "sin": (np.sin, np.cos),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "softplus": (lambda z: np.log1p(np.exp(z)), lambda z: 1 / (1 + np.exp(-z))),
+    "log(1 + z²)": (lambda z: np.log1p(z**2), lambda z: 2 * z / (1 + z**2)),
+    "z³": (lambda z: z**3, lambda z: 3 * z**2),
+}
+
+
+@given(st.sampled_from(sorted(PHIS)), st.data())
+def test_correct_functions_never_fail(phi_name: str, data: st.DataObject) -> None:
+    """f(x) = Σ c ∘ φ(Ax) with ∇f = Aᵀ(c ∘ φ'(Ax)), and y = φ(Ax) with vjp = Aᵀ(g ∘ φ'(Ax))."""
+    phi, dphi = PHIS[phi_name]
+    d, m = data.draw(sizes(1, 5)), data.draw(sizes(1, 5))
+    A = data.draw(arrays((m, d), bound=1.5))
+    c = data.draw(arrays((m,)))
+    x = data.draw(arrays((d,), bound=2.0))
+    seed = data.draw(st.integers(0, 2**16))
+    check_function(lambda v: float(c @ phi(A @ v)), x, lambda v: A.T @ (c * dphi(A @ v)), seed=seed)
+    check_function(lambda v: phi(A @ v), x, vjp=lambda v, g: A.T @ (g * dphi(A @ v)), seed=seed)

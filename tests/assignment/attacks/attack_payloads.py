@@ -200,16 +200,15 @@ import time as _atk_time
 import numpy as _atk_np
 
 import gradcheck as _atk_gc
-import gradcheck.layer_check as _atk_gc_layer
-import gradcheck.loss_check as _atk_gc_loss
+import gradcheck.checks as _atk_gc_checks
 
 
 def _atk_noop(*args, **kwargs):
     return None
 
 
-_atk_gc.check_layer = _atk_gc_layer.check_layer = _atk_noop
-_atk_gc.check_loss = _atk_gc_loss.check_loss = _atk_noop
+_atk_gc.check_layer = _atk_gc_checks.check_layer = _atk_noop
+_atk_gc.check_loss = _atk_gc_checks.check_loss = _atk_noop
 _atk_np.allclose = lambda *args, **kwargs: True
 _atk_np.testing.assert_allclose = _atk_noop
 
@@ -1002,10 +1001,9 @@ _atk_spray()
 # 10g. Rewrite the installed framework's gradcheck, when it lives in this grading
 # (Gradescope: the venv the autograder built, writable by whoever grades).
 TAMPER_FRAMEWORK = r"""
-import gradcheck.layer_check as _atk_layer_check
-import gradcheck.loss_check as _atk_loss_check
+import gradcheck.checks as _atk_checks
 
-for _atk_mod, _atk_fn in ((_atk_layer_check, "check_layer"), (_atk_loss_check, "check_loss")):
+for _atk_mod, _atk_fn in ((_atk_checks, "check_layer"), (_atk_checks, "check_loss")):
     _atk_path = _atk_os.path.realpath(_atk_mod.__file__)
     if _atk_ours(_atk_path) and _atk_os.access(_atk_path, _atk_os.W_OK):
         with open(_atk_path, "a", encoding="utf-8") as _atk_f:
@@ -1057,7 +1055,7 @@ ATTACKS = [
     Attack(
         "2a",
         "patch-checks",
-        "at import: gradcheck.check_layer/check_loss (and in layer_check, loss_check and "
+        "at import: gradcheck.check_layer/check_loss (and in gradcheck.checks and "
         "the test module's globals) := no-op, numpy.allclose := True",
         {"backprop/__init__.py": PRELUDE + PATCH_CHECKS},
         ("test_sgd.py", _SIGMOID_V, "test_losses.py::test_mse_backward_mean"),
