@@ -1,4 +1,4 @@
-"""The worked example: every intermediate of the notes' 1-hidden-layer net, as Markdown.
+"""The worked example: every intermediate of a net's forward and backward pass.
 
 The notes' net, for one sample ``x`` with target ``t``::
 
@@ -12,22 +12,35 @@ and its backward pass::
     ∇_z L = (∇_h L) ∘ σ'(z)
     ∇_W⁽¹⁾ L = (∇_z L) xᵀ
 
-:func:`trace` runs exactly these through the framework's own layers and
-loss (``Linear(bias=False)``, ``Sigmoid``, ``MSELoss``) and returns every
-quantity, so an instructor can paste the numbers into a handout and a
-student can check a hand computation line by line.
+:func:`trace_net` runs any ``Sequential`` and loss through the framework's
+own ``forward`` and ``backward``, one layer at a time, and records every
+step with the notes' equation for it (:mod:`chainrule.equations`) and the
+numbers that go in. :func:`trace` is the notes' net above. The Markdown
+table, the JSON of ``chainrule trace`` and the page of ``chainrule explain``
+are all written from one :class:`Trace`, so a handout and the page agree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from layers import Linear, Sigmoid
-from layers.errors import ShapeError
-from losses import MSELoss
+from chainrule.equations import (
+    Array,
+    Names,
+    activation_backward,
+    forward_equation,
+    grad,
+    linear_backward,
+    loss_equations,
+)
+from layers import Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from layers.errors import ChainruleError, HyperparameterError, ShapeError
+from losses import CrossEntropyLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from losses.targets import as_target_matrix
 
 # The default example: small, and with z = (0, ln 3) so that σ(z) = (1/2, 3/4)
 # and σ'(z) = (1/4, 3/16) can be checked by hand.
@@ -35,18 +48,223 @@ DEFAULT_X = [1.0, 2.0]
 DEFAULT_W1 = [[1.0, -0.5], [np.log(3.0), 0.0]]
 DEFAULT_W2 = [[1.0, -1.0], [2.0, 0.0]]
 DEFAULT_T = [0.0, 1.0]
+NOTES_TITLE = "the notes' 1-hidden-layer net"
 
-ROWS = [
-    ("z", "z = W⁽¹⁾x", "linear transformation"),
-    ("h", "h = σ(z)", "element-wise nonlinearity"),
-    ("y", "y = W⁽²⁾h", "linear transformation"),
-    ("L", "L = ‖y − t‖²", "loss"),
-    ("grad_y", "∇_y L = 2(y − t)", "through the loss"),
-    ("grad_h", "∇_h L = ((∇_y L)ᵀ W⁽²⁾)ᵀ", "through the linear map, identity (1)"),
-    ("grad_W2", "∇_W⁽²⁾ L = (∇_y L) hᵀ", "to W⁽²⁾, identity (2)"),
-    ("grad_z", "∇_z L = (∇_h L) ∘ σ'(z)", "through the nonlinearity"),
-    ("grad_W1", "∇_W⁽¹⁾ L = (∇_z L) xᵀ", "to W⁽¹⁾, identity (2)"),
-]
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass
+class Step:
+    """One line of the worked example: ``value`` is what the framework computed.
+
+    ``node`` is the position in the graph (0 the input, ``1..L`` the layers,
+    ``L + 1`` the loss); ``operands`` are the named numbers that the equation
+    combines, in the order it writes them.
+    """
+
+    phase: str  # "forward" or "backward"
+    node: int
+    key: str  # a plain name for programs: "z", "grad_W1"
+    name: str  # as the notes write it: "z", "∇_W⁽¹⁾ L"
+    equation: str
+    note: str
+    operands: list[tuple[str, Any]]
+    value: Any  # an array, or the loss as a float
+
+
+@dataclass
+class Node:
+    """A box of the graph: the input, a layer or the loss, and the tensor it gives."""
+
+    label: str  # "input", "Linear(2, 2, bias=False)", "MSELoss(reduction='sum')"
+    output: str  # "x", "z", "L"
+    shape: tuple[int, ...]
+    params: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    """A net's forward and backward pass on one input, step by step."""
+
+    title: str
+    batch: bool
+    inputs: list[tuple[str, str, Any]]  # (key, name, value): x, t and every parameter
+    nodes: list[Node]
+    steps: list[Step]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every input and every step's value by key: ``{"x": ..., "z": ..., "grad_W1": ...}``."""
+        return {key: value for key, _, value in self.inputs} | {
+            s.key: s.value for s in self.steps
+        }
+
+
+def _flatten(net: Layer) -> list[Layer]:
+    if isinstance(net, Sequential):
+        return [leaf for layer in net.layers for leaf in _flatten(layer)]
+    return [net]
+
+
+def _names(layers: list[Layer], batch: bool) -> tuple[list[tuple[str, str]], list[int]]:
+    """(key, name) of every layer's output and the number ``k`` of each layer's ``W⁽ᵏ⁾``.
+
+    The notes' letters: ``z`` after a linear map, ``h`` after a nonlinearity,
+    ``p`` after a softmax, ``y`` for the net's output; superscripts ``⁽ᵏ⁾``
+    only when there is more than one hidden layer. A batch uses capitals.
+    """
+    n_linear = sum(isinstance(layer, Linear) for layer in layers)
+    numbered = n_linear > 2
+    outs: list[tuple[str, str]] = []
+    linear_no: list[int] = []
+    k = 0
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Linear):
+            k += 1
+        linear_no.append(k)
+        if i == len(layers) - 1:
+            letter = "y"
+        elif isinstance(layer, Linear):
+            letter = "z"
+        elif isinstance(layer, (Sigmoid, Tanh, ReLU)):
+            letter = "h"
+        elif isinstance(layer, Softmax):
+            letter = "p"
+        else:
+            letter = "a"
+        suffix = str(k) if numbered and letter != "y" else ""
+        key = letter + suffix
+        if letter == "a" or key in {o[0] for o in outs}:
+            key, suffix = f"a{i + 1}", str(i + 1)
+        name = (key[0].upper() if batch else key[0]) + (
+            f"⁽{suffix.translate(SUPERSCRIPT)}⁾" if suffix else ""
+        )
+        outs.append((key, name))
+    return outs, linear_no
+
+
+def trace_net(
+    net: Layer, x: npt.ArrayLike, t: npt.ArrayLike, loss: Loss, title: str = ""
+) -> Trace:
+    """Run ``x`` through ``net`` and ``loss`` and back, recording every step.
+
+    Each layer's own ``forward`` and ``backward`` compute the values (the
+    same calls ``Sequential`` makes, one layer at a time); the equations are
+    the notes'. ``x`` is one sample ``(D,)`` or a batch ``(N, D)``; ``t``
+    what ``loss`` takes. A layer of the input's own (not one of the
+    framework's) is shown as ``f`` and its own backward.
+    """
+    if not isinstance(net, Layer):
+        raise HyperparameterError(f"trace: net must be a Layer, got {type(net).__name__}")
+    if not isinstance(loss, Loss):
+        raise HyperparameterError(f"trace: loss must be a Loss, got {type(loss).__name__}")
+    layers = _flatten(net)
+    if not layers:
+        raise HyperparameterError("trace: the net has no layers")
+    x_a = np.asarray(x, dtype=np.float64)
+    batch = x_a.ndim == 2
+    x_name = "X" if batch else "x"
+    outs, linear_no = _names(layers, batch)
+    sup = [f"⁽{str(k).translate(SUPERSCRIPT)}⁾" for k in linear_no]
+    names = [
+        Names(inp=x_name if i == 0 else outs[i - 1][1], out=outs[i][1], W="W" + sup[i], b="b" + sup[i])
+        for i in range(len(layers))
+    ]  # fmt: skip
+    t_name = "T" if batch else "t"
+    inputs: list[tuple[str, str, Any]] = [("x", x_name, x_a), ("t", t_name, np.asarray(t))]
+    nodes = [Node("input", x_name, x_a.shape)]
+    steps: list[Step] = []
+
+    def run(i: int, call: Any, arg: Any) -> Any:
+        try:
+            return call(arg)
+        except ChainruleError as exc:
+            raise type(exc)(f"trace: layer ({i}) {layers[i]!r}: {exc}") from exc
+
+    # Forward: h_l = f_l(h_{l−1}).
+    values: list[Array] = [x_a]
+    for i, layer in enumerate(layers):
+        n, inp = names[i], values[-1]
+        params: list[tuple[str, tuple[int, ...]]] = []
+        operands: list[tuple[str, Any]] = [(n.inp, inp)]
+        if isinstance(layer, Linear):
+            k = linear_no[i]
+            inputs.append((f"W{k}", n.W, layer.W.value.copy()))
+            params.append((n.W, layer.W.value.shape))
+            operands = [(n.W, layer.W.value.copy()), (n.inp, inp)]
+            if layer.b is not None:
+                inputs.append((f"b{k}", n.b, layer.b.value.copy()))
+                params.append((n.b, layer.b.value.shape))
+                operands.append((n.b, layer.b.value.copy()))
+            if batch:
+                operands = [operands[1], operands[0], *operands[2:]]
+        out = run(i, layer.forward, inp)
+        eq = forward_equation(layer, n, batch)
+        steps.append(Step("forward", i + 1, outs[i][0], n.out, eq.text, eq.note, operands, out))
+        nodes.append(Node(repr(layer), n.out, out.shape, params))
+        values.append(out)
+
+    # The loss, and the gradient it starts the backward pass with.
+    y, y_name, loss_node = values[-1], names[-1].out, len(layers) + 1
+    t_a = np.asarray(t)
+    try:
+        L = loss.forward(y, t_a)
+        g = loss.backward()
+    except ChainruleError as exc:
+        raise type(exc)(f"trace: {exc}") from exc
+    eq_L, eq_g = loss_equations(loss, y_name, t_name, batch)
+    steps.append(Step("forward", loss_node, "L", "L", eq_L.text, eq_L.note, [(y_name, y), (t_name, t_a)], L))
+    nodes.append(Node(repr(loss), "L", ()))
+    steps.append(Step("backward", loss_node, f"grad_{outs[-1][0]}", grad(y_name), eq_g.text,
+                      eq_g.note, _loss_operands(loss, y, t_a, y_name, t_name), g))  # fmt: skip
+
+    # Backward: ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), from the last layer to the first.
+    for i in reversed(range(len(layers))):
+        layer, n = layers[i], names[i]
+        inp, out = values[i], values[i + 1]
+        g_in = run(i, layer.backward, g)
+        in_key = "x" if i == 0 else outs[i - 1][0]
+        if isinstance(layer, Linear):
+            k, eqs = linear_no[i], linear_backward(layer, n, batch)
+            if i > 0:  # ∇_x L of the data itself is not needed to learn
+                steps.append(Step("backward", i + 1, f"grad_{in_key}", grad(n.inp), eqs["inp"].text,
+                                  eqs["inp"].note, [(grad(n.out), g), (n.W, layer.W.value.copy())],
+                                  g_in))  # fmt: skip
+            steps.append(Step("backward", i + 1, f"grad_W{k}", grad(n.W), eqs["W"].text,
+                              eqs["W"].note, [(grad(n.out), g), (n.inp, inp)],
+                              layer.W.grad.copy()))  # fmt: skip
+            if layer.b is not None:
+                steps.append(Step("backward", i + 1, f"grad_b{k}", grad(n.b), eqs["b"].text,
+                                  eqs["b"].note, [(grad(n.out), g)], layer.b.grad.copy()))  # fmt: skip
+        else:
+            eq, operands = activation_backward(layer, n, inp, out, g)
+            if i > 0 or not isinstance(layer, (Sigmoid, Tanh, ReLU, Softmax)):
+                steps.append(Step("backward", i + 1, f"grad_{in_key}", grad(n.inp), eq.text,
+                                  eq.note, operands, g_in))  # fmt: skip
+        g = g_in
+    return Trace(title or repr(net), batch, inputs, nodes, steps)
+
+
+def _loss_operands(
+    loss: Loss, y: Array, t: npt.NDArray[Any], y_name: str, t_name: str
+) -> list[tuple[str, Any]]:
+    """The numbers ``∇_y L`` is made of, as the loss's equation writes them."""
+    if isinstance(loss, SoftmaxCrossEntropyLoss):
+        p = Softmax().forward(y)
+        return [(f"softmax({y_name})", p), ("T", as_target_matrix(t, y, repr(loss)))]
+    if isinstance(loss, CrossEntropyLoss):
+        return [("T", as_target_matrix(t, y, repr(loss))), (y_name, y)]
+    return [(y_name, y), (t_name, t)]
+
+
+def notes_net(W1: npt.ArrayLike = DEFAULT_W1, W2: npt.ArrayLike = DEFAULT_W2) -> Sequential:
+    """The notes' net ``Linear(bias=False) → Sigmoid → Linear(bias=False)`` with these weights."""
+    W1_a, W2_a = np.asarray(W1, np.float64), np.asarray(W2, np.float64)
+    if W1_a.ndim != 2 or W2_a.ndim != 2:
+        raise ShapeError(f"trace: expected W1 (H, D) and W2 (M, H), got {W1_a.shape}, {W2_a.shape}")
+    (H, D), (M, _) = W1_a.shape, W2_a.shape
+    first, second = Linear(D, H, bias=False), Linear(H, M, bias=False)
+    first.W.value, second.W.value = W1_a.copy(), W2_a.copy()
+    return Sequential(first, Sigmoid(), second)
 
 
 def trace(
@@ -59,8 +277,19 @@ def trace(
 
     Shapes: ``x (D,)``, ``W1 (H, D)``, ``W2 (M, H)``, ``t (M,)``. Returns a
     dict with ``x, t, W1, W2, z, h, y, L, grad_y, grad_h, grad_W2, grad_z,
-    grad_W1`` (arrays, and ``L`` a float).
+    grad_W1`` (arrays, and ``L`` a float). :func:`trace_net` does the same
+    for any net and loss.
     """
+    return notes_trace(x, W1, W2, t).as_dict()
+
+
+def notes_trace(
+    x: npt.ArrayLike = DEFAULT_X,
+    W1: npt.ArrayLike = DEFAULT_W1,
+    W2: npt.ArrayLike = DEFAULT_W2,
+    t: npt.ArrayLike = DEFAULT_T,
+) -> Trace:
+    """:func:`trace` as a :class:`Trace` (steps, equations and graph)."""
     x_a, t_a = np.asarray(x, np.float64), np.asarray(t, np.float64)
     W1_a, W2_a = np.asarray(W1, np.float64), np.asarray(W2, np.float64)
     if x_a.ndim != 1 or W1_a.ndim != 2 or W2_a.ndim != 2 or t_a.ndim != 1:
@@ -71,22 +300,7 @@ def trace(
             f"trace: shapes do not chain: x {x_a.shape}, W1 {W1_a.shape}, "
             f"W2 {W2_a.shape}, t {t_a.shape}; need x (D,), W1 (H, D), W2 (M, H), t (M,)"
         )
-    first, act, second = Linear(D, H, bias=False), Sigmoid(), Linear(H, M, bias=False)
-    first.W.value, second.W.value = W1_a, W2_a
-    loss = MSELoss()
-    z = first.forward(x_a)  # z = W⁽¹⁾x
-    h = act.forward(z)  # h = σ(z)
-    y = second.forward(h)  # y = W⁽²⁾h
-    L = loss.forward(y, t_a)  # L = ‖y − t‖²
-    grad_y = loss.backward()  # ∇_y L = 2(y − t)
-    grad_h = second.backward(grad_y)  # ∇_h L, and ∇_W⁽²⁾ L into second.W.grad
-    grad_z = act.backward(grad_h)  # ∇_z L = ∇_h L ∘ σ'(z)
-    first.backward(grad_z)  # ∇_W⁽¹⁾ L into first.W.grad
-    return {
-        "x": x_a, "t": t_a, "W1": W1_a, "W2": W2_a, "z": z, "h": h, "y": y, "L": L,
-        "grad_y": grad_y, "grad_h": grad_h, "grad_W2": second.W.grad.copy(),
-        "grad_z": grad_z, "grad_W1": first.W.grad.copy(),
-    }  # fmt: skip
+    return trace_net(notes_net(W1_a, W2_a), x_a, t_a, MSELoss(), NOTES_TITLE)
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -103,20 +317,32 @@ def _fmt(value: Any, digits: int) -> str:
     return "[" + "; ".join(", ".join(num(v) for v in row) for row in a) + "]"
 
 
-def trace_markdown(result: dict[str, Any] | None = None, digits: int = 6) -> str:
-    """The trace as a Markdown table (inputs first, then one row per step)."""
-    r = trace() if result is None else result
+def trace_markdown(result: Trace | dict[str, Any] | None = None, digits: int = 6) -> str:
+    """The trace as a Markdown table (inputs first, then one row per step).
+
+    ``result`` is a :class:`Trace`, or the dict :func:`trace` returns (the
+    notes' net, traced again from its ``x, W1, W2, t``); default the notes'
+    example.
+    """
+    if result is None:
+        tr = notes_trace()
+    elif isinstance(result, Trace):
+        tr = result
+    else:
+        tr = notes_trace(result["x"], result["W1"], result["W2"], result["t"])
+    size = f"a batch of {len(tr.inputs[0][2])}" if tr.batch else "one sample"
+    inputs = ", ".join(f"{name} = {_fmt(value, digits)}" for _, name, value in tr.inputs)
     lines = [
-        "Worked example: the notes' 1-hidden-layer net, one sample.",
+        f"Worked example: {tr.title}, {size}.",
         "",
-        f"Inputs: x = {_fmt(r['x'], digits)}, t = {_fmt(r['t'], digits)}, "
-        f"W⁽¹⁾ = {_fmt(r['W1'], digits)}, W⁽²⁾ = {_fmt(r['W2'], digits)} "
-        "(matrices row by row, rows separated by ';').",
+        f"Inputs: {inputs} (matrices row by row, rows separated by ';').",
         "",
         "| step | quantity | shape | value | what happens |",
         "|---:|---|---|---|---|",
     ]
-    for i, (key, equation, note) in enumerate(ROWS, start=1):
-        shape = "scalar" if key == "L" else str(tuple(np.shape(r[key])))
-        lines.append(f"| {i} | {equation} | {shape} | {_fmt(r[key], digits)} | {note} |")
+    for i, step in enumerate(tr.steps, start=1):
+        shape = "scalar" if step.key == "L" else str(tuple(np.shape(step.value)))
+        lines.append(
+            f"| {i} | {step.equation} | {shape} | {_fmt(step.value, digits)} | {step.note} |"
+        )
     return "\n".join(lines) + "\n"
