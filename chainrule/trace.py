@@ -79,7 +79,7 @@ class Node:
     label: str  # "input", "Linear(2, 2, bias=False)", "MSELoss(reduction='sum')"
     output: str  # "x", "z", "L"
     shape: tuple[int, ...]
-    params: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    params: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # (name, shape)
 
 
 @dataclass
@@ -230,7 +230,7 @@ def trace_net(
                                   eqs["inp"].note, [(grad(n.out), g), (n.W, layer.W.value.copy())],
                                   g_in))  # fmt: skip
             steps.append(Step("backward", i + 1, f"grad_W{k}", grad(n.W), eqs["W"].text,
-                              eqs["W"].note, [(grad(n.out), g), (n.inp, inp)],
+                              eqs["W"].note, [(grad(n.out), g), (n.inp if batch else f"{n.inp}ᵀ", inp)],
                               layer.W.grad.copy()))  # fmt: skip
             if layer.b is not None:
                 steps.append(Step("backward", i + 1, f"grad_b{k}", grad(n.b), eqs["b"].text,
@@ -241,7 +241,7 @@ def trace_net(
                 steps.append(Step("backward", i + 1, f"grad_{in_key}", grad(n.inp), eq.text,
                                   eq.note, operands, g_in))  # fmt: skip
         g = g_in
-    return Trace(title or repr(net), batch, inputs, nodes, steps)
+    return Trace(title or " → ".join(map(repr, layers)), batch, inputs, nodes, steps)
 
 
 def _loss_operands(
@@ -346,3 +346,31 @@ def trace_markdown(result: Trace | dict[str, Any] | None = None, digits: int = 6
             f"| {i} | {step.equation} | {shape} | {_fmt(step.value, digits)} | {step.note} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def trace_json(tr: Trace) -> dict[str, Any]:
+    """The trace as plain JSON data (lists and floats): what ``trace --json`` prints and the page embeds.
+
+    Floats are written in full (``json`` writes the shortest text that reads
+    back to the same float), so the page shows the framework's numbers exactly.
+    """
+
+    def plain(value: Any) -> Any:
+        return np.asarray(value).tolist() if not isinstance(value, float) else value
+
+    return {
+        "title": tr.title,
+        "batch": tr.batch,
+        "inputs": [{"key": k, "name": n, "value": plain(v)} for k, n, v in tr.inputs],
+        "nodes": [
+            {"label": n.label, "output": n.output, "shape": list(n.shape),
+             "params": [name for name, _ in n.params]}
+            for n in tr.nodes
+        ],  # fmt: skip
+        "steps": [
+            {"phase": s.phase, "node": s.node, "key": s.key, "name": s.name,
+             "equation": s.equation, "note": s.note, "value": plain(s.value),
+             "operands": [{"name": n, "value": plain(v)} for n, v in s.operands]}
+            for s in tr.steps
+        ],  # fmt: skip
+    }
