@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gradcheck.findings import Finding, TensorResult
 from gradcheck.report import DETAILS, minimal_text
+from gradcheck.report_html import check_html
 from layers.errors import HyperparameterError
 
 
@@ -65,6 +66,9 @@ class GradcheckError(AssertionError):
 
     def __str__(self) -> str:
         return self.report
+
+    def _repr_html_(self) -> str:  # shown by Jupyter: the report, wrong entries highlighted
+        return check_html(self)
 
 
 class NondifferentiableError(GradcheckError):
