@@ -1,4 +1,4 @@
-"""The command line: ``chainrule train | evaluate | predict | trace | explain`` (and ``assignment``).
+"""The command line: ``chainrule train | evaluate | predict | trace | explain`` (``assignment``).
 
 Each subcommand module adds its parser and sets ``func``; :func:`main`
 parses, calls ``args.func(args)`` and turns our errors into one readable

@@ -87,14 +87,12 @@ def activation_backward(
     return eq, [(g_name, g_out)]
 
 
-def linear_backward(
-    layer: Linear, n: Names, batch: bool
-) -> dict[str, Equation]:
+def linear_backward(layer: Linear, n: Names, batch: bool) -> dict[str, Equation]:
     """The three gradients of ``Linear``: to its input, to ``W``, to ``b``."""
     g = grad(n.out)
     if batch:
         return {
-            "inp": Equation(f"{grad(n.inp)} = ({g}) {n.W}", "through the linear map, one row per sample"),
+            "inp": Equation(f"{grad(n.inp)} = ({g}) {n.W}", "through the linear map, per row"),
             "W": Equation(f"{grad(n.W)} = ({g})ᵀ {n.inp}", f"to {n.W}: Σ_i g_i x_iᵀ, identity (2)"),
             "b": Equation(f"{grad(n.b)} = Σ_i ({g})_i", f"to {n.b}: the rows of {g} summed"),
         }  # fmt: skip
@@ -125,7 +123,9 @@ def loss_equations(loss: object, y: str, t: str, batch: bool) -> tuple[Equation,
         )
     if name == "SoftmaxCrossEntropyLoss":
         return (
-            Equation(f"L = −{total}Σ_k T{k} log softmax({y.lower()}{i})_k", "softmax cross-entropy"),
+            Equation(
+                f"L = −{total}Σ_k T{k} log softmax({y.lower()}{i})_k", "softmax cross-entropy"
+            ),
             Equation(f"{grad(y)} = {scale}(softmax({y}) − T)", "through the loss: p − T"),
         )
     return (

@@ -69,12 +69,15 @@ class LiveCurves:
 def live_curves() -> LiveCurves | None:
     """:class:`LiveCurves` inside a Jupyter kernel with matplotlib; ``None`` anywhere else."""
     try:
-        from IPython import get_ipython  # type: ignore[import-not-found,unused-ignore]
-        from IPython.display import Image, display  # type: ignore[import-not-found,unused-ignore]
         import matplotlib  # noqa: F401  (only checked for: the curves need it)
+        from IPython import get_ipython  # type: ignore[attr-defined,import-not-found,unused-ignore]
+        from IPython.display import (  # type: ignore[attr-defined,import-not-found,unused-ignore]
+            Image,
+            display,
+        )
     except ImportError:
         return None
-    shell = get_ipython()
+    shell = get_ipython()  # type: ignore[no-untyped-call,unused-ignore]
     if shell is None or getattr(shell, "kernel", None) is None:  # a terminal IPython has no kernel
         return None
     return LiveCurves(display, Image)

@@ -94,9 +94,7 @@ class Trace:
 
     def as_dict(self) -> dict[str, Any]:
         """Every input and every step's value by key: ``{"x": ..., "z": ..., "grad_W1": ...}``."""
-        return {key: value for key, _, value in self.inputs} | {
-            s.key: s.value for s in self.steps
-        }
+        return {key: value for key, _, value in self.inputs} | {s.key: s.value for s in self.steps}
 
 
 def _flatten(net: Layer) -> list[Layer]:
@@ -142,9 +140,7 @@ def _names(layers: list[Layer], batch: bool) -> tuple[list[tuple[str, str]], lis
     return outs, linear_no
 
 
-def trace_net(
-    net: Layer, x: npt.ArrayLike, t: npt.ArrayLike, loss: Loss, title: str = ""
-) -> Trace:
+def trace_net(net: Layer, x: npt.ArrayLike, t: npt.ArrayLike, loss: Loss, title: str = "") -> Trace:
     """Run ``x`` through ``net`` and ``loss`` and back, recording every step.
 
     Each layer's own ``forward`` and ``backward`` compute the values (the
@@ -166,9 +162,9 @@ def trace_net(
     outs, linear_no = _names(layers, batch)
     sup = [f"⁽{str(k).translate(SUPERSCRIPT)}⁾" for k in linear_no]
     names = [
-        Names(inp=x_name if i == 0 else outs[i - 1][1], out=outs[i][1], W="W" + sup[i], b="b" + sup[i])
+        Names(x_name if i == 0 else outs[i - 1][1], outs[i][1], "W" + sup[i], "b" + sup[i])
         for i in range(len(layers))
-    ]  # fmt: skip
+    ]
     t_name = "T" if batch else "t"
     inputs: list[tuple[str, str, Any]] = [("x", x_name, x_a), ("t", t_name, np.asarray(t))]
     nodes = [Node("input", x_name, x_a.shape)]
@@ -212,36 +208,50 @@ def trace_net(
     except ChainruleError as exc:
         raise type(exc)(f"trace: {exc}") from exc
     eq_L, eq_g = loss_equations(loss, y_name, t_name, batch)
-    steps.append(Step("forward", loss_node, "L", "L", eq_L.text, eq_L.note, [(y_name, y), (t_name, t_a)], L))
+    steps.append(
+        Step("forward", loss_node, "L", "L", eq_L.text, eq_L.note, [(y_name, y), (t_name, t_a)], L)
+    )
     nodes.append(Node(repr(loss), "L", ()))
     steps.append(Step("backward", loss_node, f"grad_{outs[-1][0]}", grad(y_name), eq_g.text,
                       eq_g.note, _loss_operands(loss, y, t_a, y_name, t_name), g))  # fmt: skip
 
     # Backward: ∇_{h_{l−1}} L = backward_l(∇_{h_l} L), from the last layer to the first.
     for i in reversed(range(len(layers))):
-        layer, n = layers[i], names[i]
-        inp, out = values[i], values[i + 1]
-        g_in = run(i, layer.backward, g)
+        g_in = run(i, layers[i].backward, g)
         in_key = "x" if i == 0 else outs[i - 1][0]
-        if isinstance(layer, Linear):
-            k, eqs = linear_no[i], linear_backward(layer, n, batch)
-            if i > 0:  # ∇_x L of the data itself is not needed to learn
-                steps.append(Step("backward", i + 1, f"grad_{in_key}", grad(n.inp), eqs["inp"].text,
-                                  eqs["inp"].note, [(grad(n.out), g), (n.W, layer.W.value.copy())],
-                                  g_in))  # fmt: skip
-            steps.append(Step("backward", i + 1, f"grad_W{k}", grad(n.W), eqs["W"].text,
-                              eqs["W"].note, [(grad(n.out), g), (n.inp if batch else f"{n.inp}ᵀ", inp)],
-                              layer.W.grad.copy()))  # fmt: skip
-            if layer.b is not None:
-                steps.append(Step("backward", i + 1, f"grad_b{k}", grad(n.b), eqs["b"].text,
-                                  eqs["b"].note, [(grad(n.out), g)], layer.b.grad.copy()))  # fmt: skip
-        else:
-            eq, operands = activation_backward(layer, n, inp, out, g)
-            if i > 0 or not isinstance(layer, (Sigmoid, Tanh, ReLU, Softmax)):
-                steps.append(Step("backward", i + 1, f"grad_{in_key}", grad(n.inp), eq.text,
-                                  eq.note, operands, g_in))  # fmt: skip
+        steps += _backward_steps(layers[i], names[i], i, linear_no[i], in_key, batch,
+                                 values[i], values[i + 1], g, g_in)  # fmt: skip
         g = g_in
     return Trace(title or " → ".join(map(repr, layers)), batch, inputs, nodes, steps)
+
+
+def _backward_steps(
+    layer: Layer, n: Names, i: int, k: int, in_key: str, batch: bool,
+    inp: Array, out: Array, g: Array, g_in: Array,
+) -> list[Step]:  # fmt: skip
+    """The steps of layer ``i``'s backward: ``g = ∇_out L`` came in, ``g_in = ∇_in L`` went out.
+
+    The first layer's ``∇_x L`` is left out, as in the notes: the data is not learned.
+    """
+    node, first = i + 1, i == 0
+    if isinstance(layer, Linear):
+        eqs = linear_backward(layer, n, batch)
+        W, x_t = layer.W.value.copy(), n.inp if batch else f"{n.inp}ᵀ"
+        steps = [] if first else [
+            Step("backward", node, f"grad_{in_key}", grad(n.inp), eqs["inp"].text,
+                 eqs["inp"].note, [(grad(n.out), g), (n.W, W)], g_in),
+        ]  # fmt: skip
+        steps.append(Step("backward", node, f"grad_W{k}", grad(n.W), eqs["W"].text,
+                          eqs["W"].note, [(grad(n.out), g), (x_t, inp)],
+                          layer.W.grad.copy()))  # fmt: skip
+        if layer.b is not None:
+            steps.append(Step("backward", node, f"grad_b{k}", grad(n.b), eqs["b"].text,
+                              eqs["b"].note, [(grad(n.out), g)], layer.b.grad.copy()))  # fmt: skip
+        return steps
+    if first and isinstance(layer, (Sigmoid, Tanh, ReLU, Softmax)):
+        return []  # nothing to learn before it
+    eq, operands = activation_backward(layer, n, inp, out, g)
+    return [Step("backward", node, f"grad_{in_key}", grad(n.inp), eq.text, eq.note, operands, g_in)]
 
 
 def _loss_operands(
@@ -260,7 +270,9 @@ def notes_net(W1: npt.ArrayLike = DEFAULT_W1, W2: npt.ArrayLike = DEFAULT_W2) ->
     """The notes' net ``Linear(bias=False) → Sigmoid → Linear(bias=False)`` with these weights."""
     W1_a, W2_a = np.asarray(W1, np.float64), np.asarray(W2, np.float64)
     if W1_a.ndim != 2 or W2_a.ndim != 2:
-        raise ShapeError(f"trace: expected W1 (H, D) and W2 (M, H), got {W1_a.shape}, {W2_a.shape}")
+        raise ShapeError(
+            f"trace: expected W1 (H, D) and W2 (M, H), got {W1_a.shape} and {W2_a.shape}"
+        )
     (H, D), (M, _) = W1_a.shape, W2_a.shape
     first, second = Linear(D, H, bias=False), Linear(H, M, bias=False)
     first.W.value, second.W.value = W1_a.copy(), W2_a.copy()
@@ -349,7 +361,7 @@ def trace_markdown(result: Trace | dict[str, Any] | None = None, digits: int = 6
 
 
 def trace_json(tr: Trace) -> dict[str, Any]:
-    """The trace as plain JSON data (lists and floats): what ``trace --json`` prints and the page embeds.
+    """The trace as plain JSON data (lists and floats), as the page embeds it.
 
     Floats are written in full (``json`` writes the shortest text that reads
     back to the same float), so the page shows the framework's numbers exactly.
@@ -363,14 +375,25 @@ def trace_json(tr: Trace) -> dict[str, Any]:
         "batch": tr.batch,
         "inputs": [{"key": k, "name": n, "value": plain(v)} for k, n, v in tr.inputs],
         "nodes": [
-            {"label": n.label, "output": n.output, "shape": list(n.shape),
-             "params": [name for name, _ in n.params]}
+            {
+                "label": n.label,
+                "output": n.output,
+                "shape": list(n.shape),
+                "params": [name for name, _ in n.params],
+            }
             for n in tr.nodes
-        ],  # fmt: skip
+        ],
         "steps": [
-            {"phase": s.phase, "node": s.node, "key": s.key, "name": s.name,
-             "equation": s.equation, "note": s.note, "value": plain(s.value),
-             "operands": [{"name": n, "value": plain(v)} for n, v in s.operands]}
+            {
+                "phase": s.phase,
+                "node": s.node,
+                "key": s.key,
+                "name": s.name,
+                "equation": s.equation,
+                "note": s.note,
+                "value": plain(s.value),
+                "operands": [{"name": n, "value": plain(v)} for n, v in s.operands],
+            }
             for s in tr.steps
-        ],  # fmt: skip
+        ],
     }

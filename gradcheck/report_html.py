@@ -58,8 +58,10 @@ def _finding(f: Any) -> str:
     if f.rows:
         shown = sorted(f.rows, key=lambda r: r.ok)[:MAX_ROWS]
         body = "".join(
-            f'<tr style="{RIGHT if r.ok else WRONG}"><td style="{CELL}"><code>{_e(r.where)}</code></td>'
-            f'<td style="{NUM}">{_number(r.numeric)}</td><td style="{NUM}">{_number(r.analytic)}</td>'
+            f'<tr style="{RIGHT if r.ok else WRONG}">'
+            f'<td style="{CELL}"><code>{_e(r.where)}</code></td>'
+            f'<td style="{NUM}">{_number(r.numeric)}</td>'
+            f'<td style="{NUM}">{_number(r.analytic)}</td>'
             f'<td style="{CELL}">{"✓" if r.ok else "✗ wrong"}</td></tr>'
             for r in shown
         )
@@ -69,7 +71,11 @@ def _finding(f: Any) -> str:
             f'<thead><tr><th style="{CELL}">entry</th><th style="{NUM}">numeric</th>'
             f'<th style="{NUM}">analytic</th><th style="{CELL}"></th></tr></thead>'
             f"<tbody>{body}</tbody></table>"
-            + (f'<p style="margin: 0.2em 0; opacity: 0.7">… and {more} more entries</p>' if more else "")
+            + (
+                f'<p style="margin: 0.2em 0; opacity: 0.7">… and {more} more entries</p>'
+                if more
+                else ""
+            )
         )
     if f.hint:
         parts.append(f'<p style="margin: 0.3em 0"><em>Hint:</em> {_e(f.hint)}</p>')

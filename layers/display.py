@@ -16,9 +16,13 @@ import html
 from typing import Any
 
 LINE = "border-bottom: 1px solid color-mix(in srgb, currentColor 25%, transparent)"
-TABLE = 'style="border-collapse: collapse; color: inherit; background: transparent; font-size: 0.9em"'
+TABLE = (
+    'style="border-collapse: collapse; color: inherit; background: transparent; font-size: 0.9em"'
+)
 CELL = f'style="padding: 0.15em 0.7em; text-align: left; {LINE}"'
-NUM = f'style="padding: 0.15em 0.7em; text-align: right; font-variant-numeric: tabular-nums; {LINE}"'
+NUM = (
+    f'style="padding: 0.15em 0.7em; text-align: right; font-variant-numeric: tabular-nums; {LINE}"'
+)
 
 # How each loss is written in the notes, per sample (DESIGN.md).
 LOSS_FORMULAS = {
@@ -73,7 +77,11 @@ def layer_html(layer: Any) -> str:
     caption = f"{html.escape(type(layer).__name__)}: {total:,} parameters" if is_net else ""
     return (
         f"<table {TABLE}>"
-        + (f'<caption style="text-align: left; font-weight: 600">{caption}</caption>' if caption else "")
+        + (
+            f'<caption style="text-align: left; font-weight: 600">{caption}</caption>'
+            if caption
+            else ""
+        )
         + f"<thead><tr>{head}<th {NUM}>count</th></tr></thead><tbody>{body}</tbody></table>"
     )
 

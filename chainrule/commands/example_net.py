@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.model import ACTIVATIONS, mlp
 from chainrule.errors import DataError
+from chainrule.model import ACTIVATIONS, mlp
 from layers import Layer
 from losses import Loss, MSELoss, SoftmaxCrossEntropyLoss
 
@@ -35,13 +35,25 @@ def widths(text: str) -> list[int]:
 
 def add_net_options(p: argparse.ArgumentParser) -> None:
     """``--net``, ``--seed``, ``--activation``, ``--loss``, ``--batch``."""
-    p.add_argument("--net", type=widths, default=None,
-                   help="layer widths of a net of its own, e.g. 4-8-3 (default: the notes' net)")
+    p.add_argument(
+        "--net",
+        type=widths,
+        default=None,
+        help="layer widths of a net of its own, e.g. 4-8-3 (default: the notes' net)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of its weights and data (default 0)")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid",
-                   help="its hidden activation (default sigmoid, as in the notes)")
-    p.add_argument("--loss", choices=sorted(LOSSES), default="mse",
-                   help="its loss: mse (targets drawn at random) or softmax-ce (random labels)")
+    p.add_argument(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default="sigmoid",
+        help="its hidden activation (default sigmoid, as in the notes)",
+    )
+    p.add_argument(
+        "--loss",
+        choices=sorted(LOSSES),
+        default="mse",
+        help="its loss: mse (targets drawn at random) or softmax-ce (random labels)",
+    )
     p.add_argument("--batch", type=int, default=4, help="its batch size (default 4)")  # fmt: skip
 
 
