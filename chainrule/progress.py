@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,8 @@ class LiveCurves:
 
     def update(self, history: History) -> None:
         """Draw ``history`` so far in place of the previous drawing."""
+        import tempfile
+
         from chainrule.plots import plot_history
 
         with tempfile.TemporaryDirectory() as folder:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +83,8 @@ def page_data(
 
 def render_page(data: dict[str, Any]) -> str:
     """The HTML page for :func:`page_data`'s data: template, style and script inlined."""
+    from importlib import resources  # here: 30 ms that ``import chainrule`` need not pay
+
     folder = resources.files(__package__)
     parts = {
         "title": html.escape(f"{data['title']} with {data['loss']}"),
