@@ -26,7 +26,8 @@ from chainrule.fit import fit
 from chainrule.history import History, StopTraining
 from chainrule.metrics import accuracy, confusion_matrix, mean_squared_error, r2_score
 from chainrule.model import mlp
-from chainrule.trace import Trace, trace, trace_markdown, trace_net
+from chainrule.trace import trace, trace_markdown
+from chainrule.tracer import Trace, trace_net
 
 __all__ = [
     "Checkpoint",

@@ -17,8 +17,8 @@ from chainrule.trace import (
     DEFAULT_X,
     notes_trace,
     trace_markdown,
-    trace_net,
 )
+from chainrule.tracer import trace_net
 
 
 def _json_array(text: str) -> Any:

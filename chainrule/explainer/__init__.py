@@ -6,7 +6,7 @@ and then the backward pass (each gradient appears with the notes' equation
 and the numbers plugged in); matrices are heat maps with exact values on
 hover; a toggle switches between one sample and a small batch.
 
-Every number comes from :func:`chainrule.trace.trace_net` (the framework's
+Every number comes from :func:`chainrule.tracer.trace_net` (the framework's
 own ``forward`` and ``backward``), embedded as JSON; the page's short
 script only shows them. No network: the style and script are inlined from
 ``page.css`` and ``page.js`` beside this file.
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrule.trace import NOTES_TITLE, notes_net, trace_json, trace_net
+from chainrule.trace import NOTES_TITLE, notes_net
+from chainrule.tracer import trace_json, trace_net
 from layers import Layer
 from layers.errors import ShapeError
 from losses import Loss, MSELoss

@@ -21,7 +21,8 @@ import pytest
 
 from chainrule.explainer import explain
 from chainrule.model import mlp
-from chainrule.trace import notes_trace, trace_net
+from chainrule.trace import notes_trace
+from chainrule.tracer import trace_net
 from losses import SoftmaxCrossEntropyLoss
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
