@@ -2,7 +2,8 @@
 
 The application around the core packages ``layers``, ``losses`` and ``optim``:
 data sets, the training loop, metrics, checkpoints, plots, the worked-example
-trace and the command line (``chainrule train``).
+trace, the step-by-step page of backprop (``explain``) and the command line
+(``chainrule train``).
 
 >>> import chainrule
 >>> data = chainrule.load_dataset("xor", seed=0)
@@ -20,11 +21,13 @@ from chainrule.checkpoint import Checkpoint, load, load_checkpoint, save
 from chainrule.data import Dataset, Standardizer, load_dataset, minibatches
 from chainrule.errors import CheckpointError, DataError, DivergenceError
 from chainrule.evaluate import evaluate, predict, predict_proba
+from chainrule.explainer import explain
 from chainrule.fit import fit
 from chainrule.history import History, StopTraining
 from chainrule.metrics import accuracy, confusion_matrix, mean_squared_error, r2_score
 from chainrule.model import mlp
 from chainrule.trace import trace, trace_markdown
+from chainrule.tracer import Trace, trace_net
 
 __all__ = [
     "Checkpoint",
@@ -35,9 +38,11 @@ __all__ = [
     "History",
     "Standardizer",
     "StopTraining",
+    "Trace",
     "accuracy",
     "confusion_matrix",
     "evaluate",
+    "explain",
     "fit",
     "load",
     "load_checkpoint",
@@ -51,4 +56,5 @@ __all__ = [
     "save",
     "trace",
     "trace_markdown",
+    "trace_net",
 ]

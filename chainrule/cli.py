@@ -1,4 +1,4 @@
-"""The command line: ``chainrule train | evaluate | predict | trace`` (and ``assignment``).
+"""The command line: ``chainrule train | evaluate | predict | trace | explain`` (``assignment``).
 
 Each subcommand module adds its parser and sets ``func``; :func:`main`
 parses, calls ``args.func(args)`` and turns our errors into one readable
@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from chainrule.commands import evaluate, predict, trace, train
+from chainrule.commands import evaluate, explain, predict, trace, train
 from chainrule.commands.common import printable
 from layers.errors import ChainruleError
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         "is derived by hand. Start with: chainrule train",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, evaluate, predict, trace):
+    for module in (train, evaluate, predict, trace, explain):
         module.add_parser(subparsers)
     try:
         from chainrule.assignment.cli import register  # type: ignore[import-not-found,unused-ignore]

@@ -14,7 +14,7 @@ from chainrule.engine import engine_for
 from chainrule.errors import DivergenceError
 from chainrule.evaluate import default_loss, evaluate, infer_task
 from chainrule.history import History, StopTraining
-from chainrule.progress import epoch_bar, show_progress
+from chainrule.progress import epoch_bar, live_curves, show_progress
 from layers import Layer
 from layers._checks import require_finite
 from layers.errors import HyperparameterError, NonFiniteError
@@ -65,7 +65,7 @@ def fit(
     schedule: LRSchedule | None = None,
     callbacks: Sequence[Callback] = (),
     seed: int = 0,
-    progress: bool | None = None,
+    progress: bool | str | None = None,
     engine: bool = True,
 ) -> History:
     """Train ``net`` on ``(X, y)`` with minibatch gradient descent; return its :class:`History`.
@@ -96,8 +96,10 @@ def fit(
     callbacks : sequence of callables ``f(epoch, logs)``
         Called after every epoch with that epoch's numbers; raise
         :class:`StopTraining` to end training.
-    progress : bool or None
-        tqdm bars; None shows them only when stderr is a terminal.
+    progress : bool, None or "notebook"
+        tqdm bars; None shows them only when stderr is a terminal;
+        ``"notebook"`` draws the loss and accuracy curves live in the
+        Jupyter cell (matplotlib), and falls back to the bars elsewhere.
     engine : bool, default True
         Train through :class:`chainrule.engine.TrainingEngine` (the same
         math, fused, on the same Parameter arrays) when it supports the net,
@@ -132,6 +134,8 @@ def fit(
     rng = np.random.default_rng(seed)
     history, best, waited = History(), (np.inf, [p.value.copy() for p in params]), 0
     enabled = show_progress(progress)
+    curves = live_curves() if progress == "notebook" else None
+    enabled = enabled and curves is None  # the curves replace the bars
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         lr = float(getattr(opt, "lr", float("nan")))
@@ -175,6 +179,8 @@ def fit(
             ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k not in ("lr", "time"))
         )
         bar.close()
+        if curves is not None:
+            curves.update(history)
         if schedule is not None:
             schedule.step()
         if early_stopping is not None:

@@ -1,4 +1,4 @@
-"""The worked example: every intermediate of the notes' 1-hidden-layer net, as Markdown.
+"""The worked example: every intermediate of a net's forward and backward pass.
 
 The notes' net, for one sample ``x`` with target ``t``::
 
@@ -12,10 +12,10 @@ and its backward pass::
     ∇_z L = (∇_h L) ∘ σ'(z)
     ∇_W⁽¹⁾ L = (∇_z L) xᵀ
 
-:func:`trace` runs exactly these through the framework's own layers and
-loss (``Linear(bias=False)``, ``Sigmoid``, ``MSELoss``) and returns every
-quantity, so an instructor can paste the numbers into a handout and a
-student can check a hand computation line by line.
+:func:`trace` runs the notes' net above through the framework's own layers
+(with :func:`chainrule.tracer.trace_net`, which does the same for any
+``Sequential`` and loss) and :func:`trace_markdown` writes any trace as a
+Markdown table for a handout.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from layers import Linear, Sigmoid
+from chainrule.tracer import Trace, trace_net
+from layers import Linear, Sequential, Sigmoid
 from layers.errors import ShapeError
 from losses import MSELoss
 
@@ -35,18 +36,20 @@ DEFAULT_X = [1.0, 2.0]
 DEFAULT_W1 = [[1.0, -0.5], [np.log(3.0), 0.0]]
 DEFAULT_W2 = [[1.0, -1.0], [2.0, 0.0]]
 DEFAULT_T = [0.0, 1.0]
+NOTES_TITLE = "the notes' 1-hidden-layer net"
 
-ROWS = [
-    ("z", "z = W⁽¹⁾x", "linear transformation"),
-    ("h", "h = σ(z)", "element-wise nonlinearity"),
-    ("y", "y = W⁽²⁾h", "linear transformation"),
-    ("L", "L = ‖y − t‖²", "loss"),
-    ("grad_y", "∇_y L = 2(y − t)", "through the loss"),
-    ("grad_h", "∇_h L = ((∇_y L)ᵀ W⁽²⁾)ᵀ", "through the linear map, identity (1)"),
-    ("grad_W2", "∇_W⁽²⁾ L = (∇_y L) hᵀ", "to W⁽²⁾, identity (2)"),
-    ("grad_z", "∇_z L = (∇_h L) ∘ σ'(z)", "through the nonlinearity"),
-    ("grad_W1", "∇_W⁽¹⁾ L = (∇_z L) xᵀ", "to W⁽¹⁾, identity (2)"),
-]
+
+def notes_net(W1: npt.ArrayLike = DEFAULT_W1, W2: npt.ArrayLike = DEFAULT_W2) -> Sequential:
+    """The notes' net ``Linear(bias=False) → Sigmoid → Linear(bias=False)`` with these weights."""
+    W1_a, W2_a = np.asarray(W1, np.float64), np.asarray(W2, np.float64)
+    if W1_a.ndim != 2 or W2_a.ndim != 2:
+        raise ShapeError(
+            f"trace: expected W1 (H, D) and W2 (M, H), got {W1_a.shape} and {W2_a.shape}"
+        )
+    (H, D), (M, _) = W1_a.shape, W2_a.shape
+    first, second = Linear(D, H, bias=False), Linear(H, M, bias=False)
+    first.W.value, second.W.value = W1_a.copy(), W2_a.copy()
+    return Sequential(first, Sigmoid(), second)
 
 
 def trace(
@@ -59,8 +62,19 @@ def trace(
 
     Shapes: ``x (D,)``, ``W1 (H, D)``, ``W2 (M, H)``, ``t (M,)``. Returns a
     dict with ``x, t, W1, W2, z, h, y, L, grad_y, grad_h, grad_W2, grad_z,
-    grad_W1`` (arrays, and ``L`` a float).
+    grad_W1`` (arrays, and ``L`` a float). :func:`trace_net` does the same
+    for any net and loss.
     """
+    return notes_trace(x, W1, W2, t).as_dict()
+
+
+def notes_trace(
+    x: npt.ArrayLike = DEFAULT_X,
+    W1: npt.ArrayLike = DEFAULT_W1,
+    W2: npt.ArrayLike = DEFAULT_W2,
+    t: npt.ArrayLike = DEFAULT_T,
+) -> Trace:
+    """:func:`trace` as a :class:`Trace` (steps, equations and graph)."""
     x_a, t_a = np.asarray(x, np.float64), np.asarray(t, np.float64)
     W1_a, W2_a = np.asarray(W1, np.float64), np.asarray(W2, np.float64)
     if x_a.ndim != 1 or W1_a.ndim != 2 or W2_a.ndim != 2 or t_a.ndim != 1:
@@ -71,22 +85,7 @@ def trace(
             f"trace: shapes do not chain: x {x_a.shape}, W1 {W1_a.shape}, "
             f"W2 {W2_a.shape}, t {t_a.shape}; need x (D,), W1 (H, D), W2 (M, H), t (M,)"
         )
-    first, act, second = Linear(D, H, bias=False), Sigmoid(), Linear(H, M, bias=False)
-    first.W.value, second.W.value = W1_a, W2_a
-    loss = MSELoss()
-    z = first.forward(x_a)  # z = W⁽¹⁾x
-    h = act.forward(z)  # h = σ(z)
-    y = second.forward(h)  # y = W⁽²⁾h
-    L = loss.forward(y, t_a)  # L = ‖y − t‖²
-    grad_y = loss.backward()  # ∇_y L = 2(y − t)
-    grad_h = second.backward(grad_y)  # ∇_h L, and ∇_W⁽²⁾ L into second.W.grad
-    grad_z = act.backward(grad_h)  # ∇_z L = ∇_h L ∘ σ'(z)
-    first.backward(grad_z)  # ∇_W⁽¹⁾ L into first.W.grad
-    return {
-        "x": x_a, "t": t_a, "W1": W1_a, "W2": W2_a, "z": z, "h": h, "y": y, "L": L,
-        "grad_y": grad_y, "grad_h": grad_h, "grad_W2": second.W.grad.copy(),
-        "grad_z": grad_z, "grad_W1": first.W.grad.copy(),
-    }  # fmt: skip
+    return trace_net(notes_net(W1_a, W2_a), x_a, t_a, MSELoss(), NOTES_TITLE)
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -103,20 +102,32 @@ def _fmt(value: Any, digits: int) -> str:
     return "[" + "; ".join(", ".join(num(v) for v in row) for row in a) + "]"
 
 
-def trace_markdown(result: dict[str, Any] | None = None, digits: int = 6) -> str:
-    """The trace as a Markdown table (inputs first, then one row per step)."""
-    r = trace() if result is None else result
+def trace_markdown(result: Trace | dict[str, Any] | None = None, digits: int = 6) -> str:
+    """The trace as a Markdown table (inputs first, then one row per step).
+
+    ``result`` is a :class:`Trace`, or the dict :func:`trace` returns (the
+    notes' net, traced again from its ``x, W1, W2, t``); default the notes'
+    example.
+    """
+    if result is None:
+        tr = notes_trace()
+    elif isinstance(result, Trace):
+        tr = result
+    else:
+        tr = notes_trace(result["x"], result["W1"], result["W2"], result["t"])
+    size = f"a batch of {len(tr.inputs[0][2])}" if tr.batch else "one sample"
+    inputs = ", ".join(f"{name} = {_fmt(value, digits)}" for _, name, value in tr.inputs)
     lines = [
-        "Worked example: the notes' 1-hidden-layer net, one sample.",
+        f"Worked example: {tr.title}, {size}.",
         "",
-        f"Inputs: x = {_fmt(r['x'], digits)}, t = {_fmt(r['t'], digits)}, "
-        f"W⁽¹⁾ = {_fmt(r['W1'], digits)}, W⁽²⁾ = {_fmt(r['W2'], digits)} "
-        "(matrices row by row, rows separated by ';').",
+        f"Inputs: {inputs} (matrices row by row, rows separated by ';').",
         "",
         "| step | quantity | shape | value | what happens |",
         "|---:|---|---|---|---|",
     ]
-    for i, (key, equation, note) in enumerate(ROWS, start=1):
-        shape = "scalar" if key == "L" else str(tuple(np.shape(r[key])))
-        lines.append(f"| {i} | {equation} | {shape} | {_fmt(r[key], digits)} | {note} |")
+    for i, step in enumerate(tr.steps, start=1):
+        shape = "scalar" if step.key == "L" else str(tuple(np.shape(step.value)))
+        lines.append(
+            f"| {i} | {step.equation} | {shape} | {_fmt(step.value, digits)} | {step.note} |"
+        )
     return "\n".join(lines) + "\n"

@@ -409,7 +409,9 @@ def _outcome(
         texts=texts,
         level=level,
     )
-    return CheckResult(False, subject, seed, run.findings, run.results, texts["full"], texts, error)
+    return CheckResult(
+        False, subject, seed, run.findings, run.results, texts["full"], texts, error, level
+    )
 
 
 class _MisuseError(Exception):

@@ -139,6 +139,7 @@ class CheckResult:
     report: str = ""
     texts: dict[str, str] = field(default_factory=dict)
     error: GradcheckError | None = None
+    level: str = "full"  # the hint level the check ran at: what its hints may say
 
     @property
     def parameter(self) -> str | None:
@@ -150,6 +151,11 @@ class CheckResult:
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def _repr_html_(self) -> str:  # shown by Jupyter: the report, wrong entries highlighted
+        from gradcheck.report_html import check_html
+
+        return check_html(self)
 
 
 class GradcheckError(AssertionError):
@@ -205,6 +211,7 @@ class GradcheckError(AssertionError):
         self.findings = findings or []
         self.results = results or []
         self.seed = seed
+        self.level = level
         first = self.findings[0] if self.findings else None
         self.parameter: str | None = first.tensor if first else None
         self.kind: Kind | None = first.kind if first else None
@@ -214,6 +221,11 @@ class GradcheckError(AssertionError):
 
     def __str__(self) -> str:
         return self.report
+
+    def _repr_html_(self) -> str:  # shown by Jupyter: the report, wrong entries highlighted
+        from gradcheck.report_html import check_html
+
+        return check_html(self)
 
 
 class NondifferentiableError(GradcheckError):

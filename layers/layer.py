@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from layers._checks import as_float_array, require_finite, shape_str
+from layers.display import layer_html
 from layers.errors import OrderError, ShapeError
 from layers.parameter import Parameter
 
@@ -54,6 +55,9 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def _repr_html_(self) -> str:  # shown by Jupyter: a table of layers, shapes, parameters
+        return layer_html(self)
 
     # Helpers for subclasses: one wording for every layer's errors.
 

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from layers._checks import as_float_array, require_finite, shape_str
+from layers.display import loss_html
 from layers.errors import HyperparameterError, NonFiniteError, OrderError, ShapeError
 
 Array = npt.NDArray[np.floating[Any]]
@@ -62,6 +63,9 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+    def _repr_html_(self) -> str:  # shown by Jupyter: the formula, gradient and reduction
+        return loss_html(self)
 
     # Helpers for subclasses.
 

@@ -1,0 +1,73 @@
+"""The HTML report of a gradient check: wrong entries highlighted, well-formed, escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+import html5lib  # type: ignore[import-untyped]
+import numpy as np
+import pytest
+from broken_layers import SignFlippedLinear
+
+from gradcheck import CheckResult, EntryRow, Finding, GradcheckError, TensorResult, check_layer
+from gradcheck.report_html import WRONG, check_html
+
+
+def _failure() -> GradcheckError:
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)))
+    return caught.value
+
+
+def test_failing_check_highlights_exactly_its_wrong_entries() -> None:
+    err = _failure()
+    page = err._repr_html_()
+    html5lib.HTMLParser(strict=True).parseFragment(page)
+    assert page == check_html(err)
+    bad_rows = sum(not r.ok for f in err.findings for r in f.rows[:12])
+    bad_results = sum(not r.ok for r in err.results)
+    assert bad_rows > 0
+    assert page.count(f'<tr style="{WRONG}">') == bad_rows + bad_results
+    assert page.count("✗ wrong") == bad_rows + bad_results
+    assert "wrong gradient" in page and "<code>W</code>" in page
+    assert "negated" in page  # the hint
+    assert "✗ 1 problem found" in page
+
+
+def _result(layer: str, findings: list[Finding], results: list[TensorResult]) -> CheckResult:
+    return CheckResult(not findings, layer, 0, findings, results)
+
+
+def test_the_result_of_a_non_raising_check_renders_as_its_error_does() -> None:
+    result = check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)), raise_on_failure=False)
+    assert not result.ok and result.error is not None
+    assert result._repr_html_() == result.error._repr_html_() == check_html(_failure())
+
+
+def test_the_page_says_no_more_than_the_hint_level_of_the_check() -> None:
+    """A grader that shows students the "slip" level must not leak the answer through HTML."""
+    full = _failure()
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)), hints="slip")
+    slip, finding = caught.value, caught.value.findings[0]
+    assert finding.hint and finding.slip and finding.slip != finding.hint
+    assert escape(finding.hint) in full._repr_html_()
+    page = slip._repr_html_()
+    assert escape(finding.slip) in page and escape(finding.hint) not in page
+    assert "(t − y) where (y − t)" not in page  # the answer's example
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)), hints="none")
+    assert "Hint:" not in caught.value._repr_html_()
+
+
+def test_a_passing_result_and_hostile_text() -> None:
+    row = EntryRow(where="(0,)", numeric=1.0, analytic=1.0, ok=True)
+    ok = _result("Linear(2, 2)", [], [TensorResult("W", (2, 2), "all", [row])])
+    page = check_html(ok)
+    assert "✓ every gradient is right" in page and "✗" not in page
+    wrong = EntryRow(where="<i>", numeric=1.0, analytic=-1.0, ok=False)
+    evil = Finding("<b>W</b>", "wrong gradient", "<script>x</script>", [], [wrong], "<img src=x>")
+    page = check_html(_result("<script>alert(1)</script>", [evil], []))
+    html5lib.HTMLParser(strict=True).parseFragment(page)
+    for raw in ("<script>", "<b>W", "<img", "<i>"):
+        assert raw not in page
