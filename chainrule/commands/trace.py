@@ -9,7 +9,6 @@ from typing import Any
 
 from chainrule.commands.common import print_json
 from chainrule.commands.example_net import add_net_options, random_example
-from chainrule.errors import DataError
 from chainrule.trace import (
     DEFAULT_T,
     DEFAULT_W1,

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from broken_layers import SignFlippedLinear
 
-from gradcheck import CheckResult, EntryRow, Finding, GradcheckError, TensorResult, check_layer
+from gradcheck import (
+    CheckResult,
+    EntryRow,
+    Finding,
+    GradcheckError,
+    Kind,
+    TensorResult,
+    check_layer,
+)
 from gradcheck.report_html import WRONG, check_html
 
 
@@ -66,7 +74,9 @@ def test_a_passing_result_and_hostile_text() -> None:
     page = check_html(ok)
     assert "✓ every gradient is right" in page and "✗" not in page
     wrong = EntryRow(where="<i>", numeric=1.0, analytic=-1.0, ok=False)
-    evil = Finding("<b>W</b>", "wrong gradient", "<script>x</script>", [], [wrong], "<img src=x>")
+    evil = Finding(
+        "<b>W</b>", Kind.WRONG_GRADIENT, "<script>x</script>", [], [wrong], "<img src=x>"
+    )
     page = check_html(_result("<script>alert(1)</script>", [evil], []))
     html5lib.HTMLParser(strict=True).parseFragment(page)
     for raw in ("<script>", "<b>W", "<img", "<i>"):
