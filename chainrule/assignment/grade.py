@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.partial import describe, partial_score
 from chainrule.assignment.results import clean_text, fit_size
 from chainrule.assignment.runner import FRAMEWORK_ROOT, Outcome, run_test
 from chainrule.assignment.sandbox import (
@@ -46,6 +47,10 @@ DEFAULT_TOTAL_TIMEOUT = 480.0
 MAX_TEST_OUTPUT = 8000  # characters of one test's output
 MAX_FILE = 16 * 2**20  # a larger file of a submission is not taken (nor looked for)
 _warned = False
+NO_PARTIAL_CREDIT = (
+    "No partial credit: the test did not fail on a comparison of gradients "
+    "(it stopped before one, on another check, or the code raised)."
+)
 _SKIP_DIRS = {"__pycache__", ".git", ".hypothesis", ".pytest_cache", "__MACOSX", "tests"}
 
 
@@ -127,15 +132,26 @@ def _test_result(test: GradedTest, outcome: Outcome) -> dict[str, Any]:
         output = outcome.output or "Passed."
     else:  # a failure always says so, even when the code under test gave no message
         output = outcome.output or "Failed (the test stopped without a message)."
+    score = test.points if outcome.passed else 0.0
+    if test.partial and not outcome.passed and outcome.marks:
+        score = partial_score(test.points, outcome.marks)
+        output = describe(test.points, outcome.marks) + "\n\n" + output
+    elif test.partial and not outcome.passed:
+        output = f"{NO_PARTIAL_CREDIT}\n\n{output}"
     return {
         "name": _test_name(test),
-        "score": test.points if outcome.passed else 0.0,
+        "score": score,
         "max_score": test.points,
         "status": "passed" if outcome.passed else "failed",
         "output": _cut(output),
         "output_format": "text",
         "visibility": "after_published" if test.hidden else "visible",
-        "extra_data": {"file": test.file, "seconds": round(outcome.seconds, 3)},
+        "extra_data": {
+            "file": test.file,
+            "seconds": round(outcome.seconds, 3),
+            # For the instructor's class report (Gradescope does not show extra_data).
+            "gradcheck": [{"tensor": t, "kind": k, "slip": s} for t, k, s in outcome.findings],
+        },
     }
 
 
