@@ -64,7 +64,7 @@ def _run_make(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grade_into(
+def grade_into(
     results_path: Path, submission: Path, tests: Path, starter: Path | None,
     reference: Path | None, args: argparse.Namespace, private: list[Path],
 ) -> dict[str, Any] | None:  # fmt: skip
@@ -92,7 +92,7 @@ def _run_grade(args: argparse.Namespace) -> int:
     starter = args.starter
     if starter is None and (tests.parent / "starter").is_dir():
         starter = tests.parent / "starter"  # the autograder layout make writes
-    results = _grade_into(Path(args.results), Path(args.submission), tests, starter,
+    results = grade_into(Path(args.results), Path(args.submission), tests, starter,
                           args.reference, args, [])  # fmt: skip
     if results is None:
         return 2
@@ -108,11 +108,39 @@ def _run_gradescope(args: argparse.Namespace) -> int:
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     source = root / "source"
     solution = source / "solution"
-    results = _grade_into(
+    results = grade_into(
         root / "results" / "results.json", root / "submission", source / "tests",
         source / "starter", solution if solution.is_dir() else None, args, [source],
     )  # fmt: skip
     return 0 if results is not None else 2
+
+
+def _run_grade_all(args: argparse.Namespace) -> int:
+    from chainrule.assignment.grade_all import grade_all
+
+    start = time.perf_counter()
+    try:
+        run = grade_all(
+            Path(args.submissions), Path(args.tests), Path(args.out), starter=args.starter,
+            reference=args.reference, timeout=args.timeout, total_timeout=args.total_timeout,
+            parallel=args.parallel, jobs=args.jobs or 1,
+            progress=lambda text: print(clean_text(text), flush=True),
+        )  # fmt: skip
+    except AssignmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to grade the rest", file=sys.stderr)
+        return 130
+    for note in run.notes or []:
+        print(f"note: {clean_text(note)}")
+    out = Path(args.out)
+    print(f"graded {run.graded}, could not grade {run.failed}, kept {run.resumed} from an "
+          f"earlier run, in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    print(f"  grades:        {out / 'grades.csv'}")
+    print(f"  class report:  {out / 'report.md'} (chart {out / 'failures.png'})")
+    print(f"  per student:   {out / 'students'}/<id>/results.json")
+    return 0
 
 
 def _print_summary(results: dict[str, Any]) -> None:
@@ -143,7 +171,9 @@ def register(subparsers: Any) -> None:
 
 
 def _add_commands(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="assignment_command", metavar="{make,grade,gradescope}")
+    commands = parser.add_subparsers(
+        dest="assignment_command", metavar="{make,grade,grade-all,gradescope}"
+    )
     commands.required = True
 
     make = commands.add_parser(
@@ -193,6 +223,29 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     grade_p.add_argument("--quiet", action="store_true", help="print nothing on success")
     _common(grade_p)
     grade_p.set_defaults(func=_run_grade)
+
+    every = commands.add_parser(
+        "grade-all",
+        help="grade every submission in a folder (Gradescope export, folders or zips)",
+        description="Grade each submission of SUBMISSIONS_DIR as `grade` would (same sandbox), "
+        "several side by side, into OUT/students/<id>/results.json; then write OUT/grades.csv, "
+        "OUT/report.md and OUT/failures.png. A submission already graded in OUT is kept, so an "
+        "interrupted run resumes.",
+    )
+    every.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                       help="Gradescope's export (submission_metadata.yml) or a folder of "
+                       "folders or .zip files")  # fmt: skip
+    every.add_argument("--tests", required=True, metavar="DIR", help="the tests (all)")
+    every.add_argument("--out", required=True, metavar="OUT", help="where results go")
+    every.add_argument("--starter", type=Path, default=None,
+                       help="starter files (default: DIR/../starter if any)")  # fmt: skip
+    every.add_argument("--reference", type=Path, default=None,
+                       help="gradcheck's reference code (default: DIR/../solution, else the "
+                       "starter)")  # fmt: skip
+    every.add_argument("--parallel", type=int, default=None,
+                       help="submissions graded side by side (default: the CPUs)")  # fmt: skip
+    _common(every)
+    every.set_defaults(func=_run_grade_all)
 
     gs = commands.add_parser(
         "gradescope",

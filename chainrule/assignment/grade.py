@@ -185,7 +185,7 @@ def _private_paths(paths: Sequence[Path | None]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _closed_to_others(paths: Sequence[Path]) -> Iterator[None]:
+def closed_to_others(paths: Sequence[Path]) -> Iterator[None]:
     """Take away the "other" permissions of ``paths`` while grading (root, no namespaces)."""
     saved = []
     try:
@@ -325,7 +325,7 @@ def grade(
                 slots.put(slot)
 
         try:
-            with _closed_to_others(closed), ThreadPoolExecutor(max_workers=jobs) as pool:
+            with closed_to_others(closed), ThreadPoolExecutor(max_workers=jobs) as pool:
                 outcomes = list(pool.map(run, tests))
         finally:
             while not slots.empty():
