@@ -39,13 +39,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _run_make(args: argparse.Namespace) -> int:
     from chainrule.assignment.make import make
+    from chainrule.assignment.wheel import parse_target
 
     print(f"making {args.src} -> {args.out} (grading the solution first)...", flush=True)
     try:
         report = make(
             Path(args.src), Path(args.out), wheel=args.wheel, no_wheel=args.no_wheel,
-            timeout=args.timeout, jobs=args.jobs, force=args.force,
-            check_starter=not args.no_starter_check,
+            index_url=args.index_url, timeout=args.timeout, jobs=args.jobs, force=args.force,
+            check_starter=not args.no_starter_check, grader_wheels=not args.no_grader_wheels,
+            student_targets=[parse_target(t) for t in args.student_wheels],
         )  # fmt: skip
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,7 +62,12 @@ def _run_make(args: argparse.Namespace) -> int:
     print(f"  student version:  {out / 'student'}")
     print(f"  autograder:       {out / 'autograder'}")
     print(f"  Gradescope zip:   {out / 'autograder' / 'autograder.zip'}", end="")
-    print(f" (framework wheel {report.wheel})" if report.wheel else " (installs from PyPI)")
+    if report.wheel:
+        deps = " with NumPy, pytest, hypothesis" if report.grader_wheels else ""
+        print(f" (framework wheel {report.wheel}{deps})")
+        print(f"  student wheels:   {', '.join(report.student_wheels)}")
+    else:
+        print(f" (installs chainrule from {args.index_url})")
     return 0
 
 
@@ -188,8 +195,24 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--out", required=True, metavar="DIST", help="where to write it")
     make.add_argument("--wheel", type=Path, default=None, help="framework wheel to ship")
     make.add_argument(
-        "--no-wheel", action="store_true", help="ship no wheel: setup.sh installs from PyPI"
-    )
+        "--no-wheel", action="store_true",
+        help="ship no framework wheel: needs --index-url (chainrule is not on PyPI)",
+    )  # fmt: skip
+    make.add_argument(
+        "--index-url", default=None, metavar="URL",
+        help="with --no-wheel: a package index that serves this chainrule version",
+    )  # fmt: skip
+    make.add_argument(
+        "--no-grader-wheels", action="store_true",
+        help="do not put NumPy, pytest, hypothesis wheels for Gradescope in the zip "
+        "(setup.sh then installs them from the index)",
+    )  # fmt: skip
+    make.add_argument(
+        "--student-wheels", action="append", default=[], metavar="TARGET",
+        help="also put NumPy, pytest, hypothesis wheels in student/wheels for TARGET: 'here' "
+        "(this Python and platform), 'gradescope', or PYTHON:PLATFORM such as 3.12:win_amd64 "
+        "(repeatable), so students can install with no package index",
+    )  # fmt: skip
     make.add_argument("--force", action="store_true", help="replace a non-empty DIST")
     make.add_argument(
         "--no-starter-check", action="store_true",
