@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import stat
 import subprocess
@@ -12,7 +13,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-import tomllib
 
 from chainrule.assignment import make as make_module
 from chainrule.assignment.cli import main
@@ -200,11 +200,12 @@ def test_the_student_and_the_zip_carry_the_wheels(
 
 
 def test_the_student_extra_is_what_the_wheels_carry() -> None:
-    pyproject = tomllib.loads((MINIMAL.parents[1] / "pyproject.toml").read_text())
-    project = pyproject["project"]
-    assert [*project["dependencies"], *project["optional-dependencies"]["student"]] == list(
-        STUDENT_REQUIREMENTS
-    )
+    pyproject = (MINIMAL.parents[1] / "pyproject.toml").read_text()
+    core = re.search(r"^dependencies = \[(.*)\]$", pyproject, re.MULTILINE)
+    student = re.search(r"^student = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert core and student
+    listed = re.findall(r'"([^"]+)"', core.group(1) + student.group(1))
+    assert listed == list(STUDENT_REQUIREMENTS)
     assert all(name.split(">")[0] in ("exceptiongroup", "tomli") for name in BACKPORTS)
     assert parse_target("3.12:win_amd64") == WheelTarget("3.12", ("win_amd64",))
     for bad in ("3:win", "3.12", "3.12:win amd64", "python3.12:x"):
