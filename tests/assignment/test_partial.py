@@ -130,6 +130,11 @@ def test_points_partial_is_read_and_checked(tmp_path: Path) -> None:
          (2.0, 0.0, 0.0), "input wrong (0); W right (1)"),
         # A backward that raises earns nothing, even where the check compared numbers.
         ("self.W.grad[...] = G.T @ X", "self.W.grad = X.T @ G", (0.0, 0.0, 0.0), "W wrong (0)"),
+        # A forged GradcheckError from the student's code reaches the trusted process as a
+        # plain remote error, with no results to credit.
+        ("self.W.grad[...] = G.T @ X",
+         "raise type('GradcheckError', (AssertionError,), {'results': ['W']})('forged')",
+         (0.0, 0.0, 0.0), ""),
     ],
 )  # fmt: skip
 def test_partial_credit_in_the_grader(
