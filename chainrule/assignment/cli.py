@@ -48,6 +48,7 @@ def _run_make(args: argparse.Namespace) -> int:
             index_url=args.index_url, timeout=args.timeout, jobs=args.jobs, force=args.force,
             check_starter=not args.no_starter_check, grader_wheels=not args.no_grader_wheels,
             student_targets=[parse_target(t) for t in args.student_wheels],
+            notebook=args.notebook,
         )  # fmt: skip
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -214,6 +215,10 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
         "(repeatable), so students can install with no package index",
     )  # fmt: skip
     make.add_argument("--force", action="store_true", help="replace a non-empty DIST")
+    make.add_argument(
+        "--notebook", action="store_true",
+        help="make the notebook edition: one .ipynb whose cells are SRC's marked modules",
+    )  # fmt: skip
     make.add_argument(
         "--no-starter-check", action="store_true",
         help="skip grading the starter code (which warns about tests it passes)",

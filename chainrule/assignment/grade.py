@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.notebook import expand_notebooks
 from chainrule.assignment.partial import describe, partial_score
 from chainrule.assignment.results import clean_text, fit_size
 from chainrule.assignment.runner import FRAMEWORK_ROOT, Outcome, run_test
@@ -93,7 +94,8 @@ def collect_submission(submission: Path, starter: Path | None, dest: Path) -> li
     dest.mkdir(parents=True, exist_ok=True)
     notes = []
     if starter is None:  # no list of expected files: take the student's Python files
-        expected = [c for c in candidates if c.suffix == ".py" and not c.name.startswith("test_")]
+        expected = [c for c in candidates if c.suffix in (".py", ".ipynb")
+                    and not c.name.startswith("test_")]  # fmt: skip
         expected = [c for c in expected if c.name not in ("conftest.py", "setup.py")]
         sources = {rel: submission / rel for rel in expected}
     else:
@@ -101,7 +103,7 @@ def collect_submission(submission: Path, starter: Path | None, dest: Path) -> li
         for rel in _files(starter):
             found = _locate(rel, submission, candidates)
             if found is None:
-                if rel.suffix == ".py" and rel.name != "__init__.py":
+                if rel.suffix in (".py", ".ipynb") and rel.name != "__init__.py":
                     notes.append(
                         f"{rel.as_posix()} is missing from the submission; the starter "
                         f"version was used, so its tests fail."
@@ -282,8 +284,11 @@ def grade(
         shutil.copytree(tests_dir, workspace / "tests", ignore=ignore)
         (workspace / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         notes = collect_submission(submission, starter, workspace / "submission")
+        # A notebook's cells become its modules here, before any student code runs.
+        notes += expand_notebooks(workspace / "submission")
         if reference is not None:
             shutil.copytree(reference, workspace / "reference", ignore=ignore)
+            expand_notebooks(workspace / "reference")
         names = top_level_names(workspace / "submission")
         if starter is not None:
             names |= top_level_names(starter)

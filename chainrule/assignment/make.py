@@ -26,6 +26,7 @@ from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
 from chainrule.assignment.gradescope import install_command, scripts, write_zip
 from chainrule.assignment.markers import strip_solutions
+from chainrule.assignment.notebook import notebook_edition, student_notebook
 from chainrule.assignment.testfiles import discover, find_test_files, strip_hidden
 from chainrule.assignment.wheel import (
     GRADESCOPE,
@@ -76,6 +77,8 @@ def _write_student_sources(src: Path, dest: Path, report: MakeReport) -> None:
             text, solutions = strip_solutions((src / rel).read_text(encoding="utf-8"), str(rel))
             report.solutions += len(solutions)
             (dest / rel).write_text(text, encoding="utf-8")
+        elif rel.suffix == ".ipynb":
+            report.solutions += student_notebook(src / rel, dest / rel, strip_solutions)
         else:
             shutil.copyfile(src / rel, dest / rel)
 
@@ -180,6 +183,7 @@ def make(
     check_starter: bool = True,
     grader_wheels: bool = True,
     student_targets: list[WheelTarget] | None = None,
+    notebook: bool = False,
 ) -> MakeReport:
     """Write ``out/student`` and ``out/autograder`` from the marked sources in ``src``.
 
@@ -189,7 +193,17 @@ def make(
     the index; if that fails, a warning, and ``setup.sh`` uses the index).
     ``student_targets`` adds their wheels for those Pythons and platforms to
     ``student/wheels``, so students can install with no index at all.
+    ``notebook`` makes the notebook edition of a ``.py`` assignment from the same
+    sources (:func:`chainrule.assignment.notebook.notebook_edition`).
     """
+    if notebook:
+        with tempfile.TemporaryDirectory(prefix="chainrule-notebook-") as tmp:
+            if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
+                raise AssignmentError(f"--out {out} must lie outside the sources {src}")
+            edition = notebook_edition(src.resolve(), Path(tmp) / "src")
+            return make(edition, out, wheel=wheel, no_wheel=no_wheel, index_url=index_url,
+                        timeout=timeout, jobs=jobs, force=force, check_starter=check_starter,
+                        grader_wheels=grader_wheels, student_targets=student_targets)  # fmt: skip
     src, out = src.resolve(), out.resolve()
     version = framework_version()
     if no_wheel and not index_url:
