@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,18 +164,26 @@ def write_class_report(
     (out / REPORT_NAME).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _label(text: str, width: int = 46) -> str:
+    """A bar's label: the slip's name (up to its first colon), on two lines at most."""
+    kind, sep, slip = text.partition(" — ")
+    head = f"{kind} — {slip.split(': ')[0]}" if sep else text
+    lines = textwrap.wrap(head, width)
+    return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
+
+
 def _write_chart(path: Path, failed: Counter[str], findings: Counter[str]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(15, 7.5), layout="constrained")
     panels = [(axes[0], failed, "Tests most often failed", "submissions"),
               (axes[1], findings, "Gradient-check findings", "students")]  # fmt: skip
     for ax, counts, title, unit in panels:
         top = counts.most_common(TOP)[::-1]
-        labels = [k if len(k) <= 48 else k[:47] + "…" for k, _ in top]
+        labels = [_label(k) for k, _ in top]
         ax.barh(range(len(top)), [n for _, n in top], color="tab:red" if unit == "submissions"
                 else "tab:blue")  # fmt: skip
         ax.set_yticks(range(len(top)), labels, fontsize=8)
