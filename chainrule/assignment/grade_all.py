@@ -40,7 +40,7 @@ from typing import Any
 from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, closed_to_others
 from chainrule.assignment.results import failure, write
-from chainrule.assignment.runner import FRAMEWORK_ROOT
+from chainrule.assignment.runner import FRAMEWORK_ROOT, wait_then_end_group
 from chainrule.assignment.sandbox import is_root, namespaces_work
 from chainrule.assignment.submissions import Submission, find_submissions, is_empty, unpack_zip
 from chainrule.assignment.testfiles import discover
@@ -120,14 +120,7 @@ def _grade_one(
         proc.stdin.write(json.dumps(dict(orders, submission=str(folder),
                                          results=str(dest))).encode())  # fmt: skip
         proc.stdin.close()
-    try:
-        proc.wait(timeout=limit)
-        overran = False
-    except subprocess.TimeoutExpired:
-        overran = True
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    overran = wait_then_end_group(proc, limit)
     with children.lock:
         children.live.discard(proc)
         if children.stopping:

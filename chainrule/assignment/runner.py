@@ -82,6 +82,22 @@ def _read_all(fd: int, into: list[bytes]) -> None:
                 into.append(chunk)
 
 
+def wait_then_end_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to ``timeout`` s for ``proc``, then kill its process group; True if it overran.
+
+    Killing the group even after a normal exit ends what the process left behind.
+    """
+    try:
+        proc.wait(timeout=timeout)
+        overran = False
+    except subprocess.TimeoutExpired:
+        overran = True
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return overran
+
+
 def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: float) -> Outcome:
     """Run ``test`` with the grading ``orders`` (see :mod:`trusted`) in ``slot``."""
     read_end, write_end = os.pipe()
@@ -107,14 +123,7 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
         proc.stdin.write(json.dumps(orders).encode())
         proc.stdin.close()
     reader.start()
-    try:
-        proc.wait(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    timed_out = wait_then_end_group(proc, timeout)
     log.close()
     # Whatever the student's code started, in this test's slot or below us, ends now.
     with _LIVE_LOCK:
