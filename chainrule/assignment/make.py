@@ -26,7 +26,7 @@ from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
 from chainrule.assignment.gradescope import install_command, scripts, write_zip
 from chainrule.assignment.markers import strip_solutions
-from chainrule.assignment.notebook import notebook_edition, student_notebook
+from chainrule.assignment.notebook import INSTALL_MARK, notebook_edition, student_notebook
 from chainrule.assignment.testfiles import discover, find_test_files, strip_hidden
 from chainrule.assignment.wheel import (
     GRADESCOPE,
@@ -37,7 +37,6 @@ from chainrule.assignment.wheel import (
 )
 
 _SKIP = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache", "*.pyc")
-INSTALL_MARK = "<!-- chainrule:install -->"  # where make writes the install section
 NO_WHEEL_REFUSED = (
     "--no-wheel needs --index-url: chainrule is not on the public package index, so "
     "without a wheel neither the autograder's setup.sh nor a student could install it. "

@@ -47,6 +47,7 @@ from typing import Any
 from chainrule.assignment.errors import AssignmentError
 
 KEY = "chainrule"  # the cell metadata key (hidden cells)
+INSTALL_MARK = "<!-- chainrule:install -->"  # where make writes the install section
 MAX_NOTEBOOK = 16 * 2**20  # bytes
 MODULE_LINE = "# chainrule: module "  # a code cell's first line: which module it is
 _MODULE = re.compile(r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$")
@@ -289,6 +290,18 @@ def notebook_edition(src: Path, dest: Path) -> Path:
     nbformat.validate(nb)
     dest.mkdir(parents=True)
     nbformat.write(nb, str(dest / f"{package.name}.ipynb"))
+    title = "# Assignment"
+    if readme.is_file():
+        title = readme.read_text(encoding="utf-8").partition("\n")[0] or title
+    (dest / "README.md").write_text(
+        f"{title} (notebook edition)\n\n{INSTALL_MARK}\n\n## Work\n\n"
+        f"Open `{package.name}.ipynb` in Jupyter (with chainrule installed in the kernel's "
+        f"environment, as above) and follow it. Its first cell says which cells are graded.\n\n"
+        f"## Check your work\n\nThe visible tests, run as the grader runs them:\n\n"
+        f"    python -m chainrule.assignment grade . --tests tests --results results.json\n\n"
+        f"## Submit\n\nUpload `{package.name}.ipynb`.\n",
+        encoding="utf-8",
+    )
     shutil.copytree(src / "tests", dest / "tests",
                     ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))  # fmt: skip
     return dest

@@ -17,7 +17,8 @@ import pytest
 from chainrule.assignment import make as make_module
 from chainrule.assignment.cli import main
 from chainrule.assignment.errors import AssignmentError
-from chainrule.assignment.make import INSTALL_MARK, make
+from chainrule.assignment.make import make
+from chainrule.assignment.notebook import INSTALL_MARK
 from chainrule.assignment.wheel import (
     BACKPORTS,
     GRADESCOPE,

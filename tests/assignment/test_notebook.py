@@ -97,6 +97,9 @@ def test_the_notebook_edition_is_made_from_the_same_sources(
     assert list(marked)[-1] == "backprop/train.py"
     assert all(c.get("outputs") == [] and c.get("execution_count") is None
                for c in student["cells"] if c["cell_type"] == "code")  # fmt: skip
+    readme = (out / "student" / "README.md").read_text()
+    assert readme.startswith("# Backprop by hand (notebook edition)\n\n## Install\n")
+    assert "python -m chainrule.assignment grade . --tests tests" in readme
     assert sorted(p.name for p in (out / "autograder" / "tests").glob("test_*.py")) == sorted(
         p.name for p in TESTS.glob("test_*.py")
     )
