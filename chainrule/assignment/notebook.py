@@ -119,7 +119,7 @@ def notebook_modules(path: Path) -> tuple[dict[str, str], list[str]]:
             continue
         module, source = split_module(_source(cell))
         if module is None:
-            loose += bool(source.strip())
+            loose += bool(source.strip()) and source.strip() != SETUP_CELL
             continue
         magic = _magic(source)
         if magic is not None and module not in refused:
