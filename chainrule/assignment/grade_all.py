@@ -41,7 +41,13 @@ from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, closed_to_others
 from chainrule.assignment.results import failure, write
 from chainrule.assignment.runner import FRAMEWORK_ROOT, wait_then_end_group
-from chainrule.assignment.sandbox import is_root, namespaces_work
+from chainrule.assignment.sandbox import (
+    become_subreaper,
+    children_of,
+    is_root,
+    namespaces_work,
+    sweep_descendants,
+)
 from chainrule.assignment.submissions import Submission, find_submissions, is_empty, unpack_zip
 from chainrule.assignment.testfiles import discover
 
@@ -89,13 +95,24 @@ class _Children:
         self.live: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
         self.stopping = False
+        # Processes the caller already had (grade_all called from a program): spared.
+        self.before = frozenset(children_of(os.getpid()))
+
+    def sweep(self) -> None:
+        sweep_descendants(os.getpid(), keep=self.before)
 
     def kill_all(self) -> None:
+        """Kill every grading, and what its test processes and workers left running.
+
+        Each grading process and its test processes lead sessions of their own;
+        they are our descendants (we are a subreaper), so the sweep finds them all.
+        """
         with self.lock:
             self.stopping = True
             for proc in self.live:
                 with contextlib.suppress(OSError):
                     os.killpg(proc.pid, signal.SIGKILL)
+        self.sweep()
 
 
 def _grade_one(
@@ -214,6 +231,7 @@ def grade_all(
     if run.resumed:
         say(f"{run.resumed} submission(s) already graded by an earlier run: kept")
     children = _Children()
+    become_subreaper()  # what an interrupted grading leaves behind comes to us, to be killed
     count = [0]
 
     def one(sub: Submission) -> None:
@@ -261,6 +279,7 @@ def grade_all(
             pool.shutdown()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        children.sweep()  # and reap: nothing of a grading outlives the run
     write_class_report(out, subs, tests, [read_results(results_path(out, s)) for s in subs])
     run.seconds = time.perf_counter() - start
     return run

@@ -7,8 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -170,3 +175,27 @@ def test_failure_kinds() -> None:
     assert failure_kind("Partial credit: 2 of 3\n\nGradcheckError: Gradient") == "gradient check"
     assert failure_kind("The tests could not import your code:\nValueError") == "import failed"
     assert failure_kind("WorkerError: The process running your code was killed") == "crashed"
+
+
+def test_an_interrupted_run_stops_at_once_and_resumes(tmp_path: Path) -> None:
+    subs = tmp_path / "class"
+    subs.mkdir()
+    _folder(subs, "alice")
+    _folder(subs, "carol", LOOPS)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "chainrule.assignment", "grade-all", str(subs), "--tests",
+           str(TESTS), "--out", str(out), "--timeout", "5", "--parallel", "2"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(MINIMAL.parents[1])}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (out / "students" / "alice" / "results.json").exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)  # carol's loop is still being graded
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert b"interrupted: run the same command again" in err
+    assert not (out / "students" / "carol" / "results.json").exists()
+    run = grade_all(subs, TESTS, out, timeout=3, parallel=2)
+    assert (run.resumed, run.graded) == (1, 1)
+    assert set(_rows(out)) == {"alice", "carol"}
