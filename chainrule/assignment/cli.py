@@ -39,13 +39,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _run_make(args: argparse.Namespace) -> int:
     from chainrule.assignment.make import make
+    from chainrule.assignment.wheel import parse_target
 
     print(f"making {args.src} -> {args.out} (grading the solution first)...", flush=True)
     try:
         report = make(
             Path(args.src), Path(args.out), wheel=args.wheel, no_wheel=args.no_wheel,
-            timeout=args.timeout, jobs=args.jobs, force=args.force,
-            check_starter=not args.no_starter_check,
+            index_url=args.index_url, timeout=args.timeout, jobs=args.jobs, force=args.force,
+            check_starter=not args.no_starter_check, grader_wheels=not args.no_grader_wheels,
+            student_targets=[parse_target(t) for t in args.student_wheels],
+            notebook=args.notebook,
         )  # fmt: skip
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,11 +63,16 @@ def _run_make(args: argparse.Namespace) -> int:
     print(f"  student version:  {out / 'student'}")
     print(f"  autograder:       {out / 'autograder'}")
     print(f"  Gradescope zip:   {out / 'autograder' / 'autograder.zip'}", end="")
-    print(f" (framework wheel {report.wheel})" if report.wheel else " (installs from PyPI)")
+    if report.wheel:
+        deps = " with NumPy, pytest, hypothesis" if report.grader_wheels else ""
+        print(f" (framework wheel {report.wheel}{deps})")
+        print(f"  student wheels:   {', '.join(report.student_wheels)}")
+    else:
+        print(f" (installs chainrule from {args.index_url})")
     return 0
 
 
-def _grade_into(
+def grade_into(
     results_path: Path, submission: Path, tests: Path, starter: Path | None,
     reference: Path | None, args: argparse.Namespace, private: list[Path],
 ) -> dict[str, Any] | None:  # fmt: skip
@@ -92,7 +100,7 @@ def _run_grade(args: argparse.Namespace) -> int:
     starter = args.starter
     if starter is None and (tests.parent / "starter").is_dir():
         starter = tests.parent / "starter"  # the autograder layout make writes
-    results = _grade_into(Path(args.results), Path(args.submission), tests, starter,
+    results = grade_into(Path(args.results), Path(args.submission), tests, starter,
                           args.reference, args, [])  # fmt: skip
     if results is None:
         return 2
@@ -108,11 +116,39 @@ def _run_gradescope(args: argparse.Namespace) -> int:
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     source = root / "source"
     solution = source / "solution"
-    results = _grade_into(
+    results = grade_into(
         root / "results" / "results.json", root / "submission", source / "tests",
         source / "starter", solution if solution.is_dir() else None, args, [source],
     )  # fmt: skip
     return 0 if results is not None else 2
+
+
+def _run_grade_all(args: argparse.Namespace) -> int:
+    from chainrule.assignment.grade_all import grade_all
+
+    start = time.perf_counter()
+    try:
+        run = grade_all(
+            Path(args.submissions), Path(args.tests), Path(args.out), starter=args.starter,
+            reference=args.reference, timeout=args.timeout, total_timeout=args.total_timeout,
+            parallel=args.parallel, jobs=args.jobs or 1,
+            progress=lambda text: print(clean_text(text), flush=True),
+        )  # fmt: skip
+    except AssignmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to grade the rest", file=sys.stderr)
+        return 130
+    for note in run.notes or []:
+        print(f"note: {clean_text(note)}")
+    out = Path(args.out)
+    print(f"graded {run.graded}, could not grade {run.failed}, kept {run.resumed} from an "
+          f"earlier run, in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    print(f"  grades:        {out / 'grades.csv'}")
+    print(f"  class report:  {out / 'report.md'} (chart {out / 'failures.png'})")
+    print(f"  per student:   {out / 'students'}/<id>/results.json")
+    return 0
 
 
 def _print_summary(results: dict[str, Any]) -> None:
@@ -143,7 +179,9 @@ def register(subparsers: Any) -> None:
 
 
 def _add_commands(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="assignment_command", metavar="{make,grade,gradescope}")
+    commands = parser.add_subparsers(
+        dest="assignment_command", metavar="{make,grade,grade-all,gradescope}"
+    )
     commands.required = True
 
     make = commands.add_parser(
@@ -158,9 +196,29 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--out", required=True, metavar="DIST", help="where to write it")
     make.add_argument("--wheel", type=Path, default=None, help="framework wheel to ship")
     make.add_argument(
-        "--no-wheel", action="store_true", help="ship no wheel: setup.sh installs from PyPI"
-    )
+        "--no-wheel", action="store_true",
+        help="ship no framework wheel: needs --index-url (chainrule is not on PyPI)",
+    )  # fmt: skip
+    make.add_argument(
+        "--index-url", default=None, metavar="URL",
+        help="with --no-wheel: a package index that serves this chainrule version",
+    )  # fmt: skip
+    make.add_argument(
+        "--no-grader-wheels", action="store_true",
+        help="do not put NumPy, pytest, hypothesis wheels for Gradescope in the zip "
+        "(setup.sh then installs them from the index)",
+    )  # fmt: skip
+    make.add_argument(
+        "--student-wheels", action="append", default=[], metavar="TARGET",
+        help="also put NumPy, pytest, hypothesis wheels in student/wheels for TARGET: 'here' "
+        "(this Python and platform), 'gradescope', or PYTHON:PLATFORM such as 3.12:win_amd64 "
+        "(repeatable), so students can install with no package index",
+    )  # fmt: skip
     make.add_argument("--force", action="store_true", help="replace a non-empty DIST")
+    make.add_argument(
+        "--notebook", action="store_true",
+        help="make the notebook edition: one .ipynb whose cells are SRC's marked modules",
+    )  # fmt: skip
     make.add_argument(
         "--no-starter-check", action="store_true",
         help="skip grading the starter code (which warns about tests it passes)",
@@ -193,6 +251,29 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     grade_p.add_argument("--quiet", action="store_true", help="print nothing on success")
     _common(grade_p)
     grade_p.set_defaults(func=_run_grade)
+
+    every = commands.add_parser(
+        "grade-all",
+        help="grade every submission in a folder (Gradescope export, folders or zips)",
+        description="Grade each submission of SUBMISSIONS_DIR as `grade` would (same sandbox), "
+        "several side by side, into OUT/students/<id>/results.json; then write OUT/grades.csv, "
+        "OUT/report.md and OUT/failures.png. A submission already graded in OUT is kept, so an "
+        "interrupted run resumes.",
+    )
+    every.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                       help="Gradescope's export (submission_metadata.yml) or a folder of "
+                       "folders or .zip files")  # fmt: skip
+    every.add_argument("--tests", required=True, metavar="DIR", help="the tests (all)")
+    every.add_argument("--out", required=True, metavar="OUT", help="where results go")
+    every.add_argument("--starter", type=Path, default=None,
+                       help="starter files (default: DIR/../starter if any)")  # fmt: skip
+    every.add_argument("--reference", type=Path, default=None,
+                       help="gradcheck's reference code (default: DIR/../solution, else the "
+                       "starter)")  # fmt: skip
+    every.add_argument("--parallel", type=int, default=None,
+                       help="submissions graded side by side (default: the CPUs)")  # fmt: skip
+    _common(every)
+    every.set_defaults(func=_run_grade_all)
 
     gs = commands.add_parser(
         "gradescope",

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.notebook import expand_notebooks
+from chainrule.assignment.partial import describe, partial_score
 from chainrule.assignment.results import clean_text, fit_size
 from chainrule.assignment.runner import FRAMEWORK_ROOT, Outcome, run_test
 from chainrule.assignment.sandbox import (
@@ -46,6 +48,10 @@ DEFAULT_TOTAL_TIMEOUT = 480.0
 MAX_TEST_OUTPUT = 8000  # characters of one test's output
 MAX_FILE = 16 * 2**20  # a larger file of a submission is not taken (nor looked for)
 _warned = False
+NO_PARTIAL_CREDIT = (
+    "No partial credit: the test did not fail on a comparison of gradients "
+    "(it stopped before one, on another check, or the code raised)."
+)
 _SKIP_DIRS = {"__pycache__", ".git", ".hypothesis", ".pytest_cache", "__MACOSX", "tests"}
 
 
@@ -88,7 +94,8 @@ def collect_submission(submission: Path, starter: Path | None, dest: Path) -> li
     dest.mkdir(parents=True, exist_ok=True)
     notes = []
     if starter is None:  # no list of expected files: take the student's Python files
-        expected = [c for c in candidates if c.suffix == ".py" and not c.name.startswith("test_")]
+        expected = [c for c in candidates if c.suffix in (".py", ".ipynb")
+                    and not c.name.startswith("test_")]  # fmt: skip
         expected = [c for c in expected if c.name not in ("conftest.py", "setup.py")]
         sources = {rel: submission / rel for rel in expected}
     else:
@@ -96,7 +103,7 @@ def collect_submission(submission: Path, starter: Path | None, dest: Path) -> li
         for rel in _files(starter):
             found = _locate(rel, submission, candidates)
             if found is None:
-                if rel.suffix == ".py" and rel.name != "__init__.py":
+                if rel.suffix in (".py", ".ipynb") and rel.name != "__init__.py":
                     notes.append(
                         f"{rel.as_posix()} is missing from the submission; the starter "
                         f"version was used, so its tests fail."
@@ -127,15 +134,26 @@ def _test_result(test: GradedTest, outcome: Outcome) -> dict[str, Any]:
         output = outcome.output or "Passed."
     else:  # a failure always says so, even when the code under test gave no message
         output = outcome.output or "Failed (the test stopped without a message)."
+    score = test.points if outcome.passed else 0.0
+    if test.partial and not outcome.passed and outcome.marks:
+        score = partial_score(test.points, outcome.marks)
+        output = describe(test.points, outcome.marks) + "\n\n" + output
+    elif test.partial and not outcome.passed:
+        output = f"{NO_PARTIAL_CREDIT}\n\n{output}"
     return {
         "name": _test_name(test),
-        "score": test.points if outcome.passed else 0.0,
+        "score": score,
         "max_score": test.points,
         "status": "passed" if outcome.passed else "failed",
         "output": _cut(output),
         "output_format": "text",
         "visibility": "after_published" if test.hidden else "visible",
-        "extra_data": {"file": test.file, "seconds": round(outcome.seconds, 3)},
+        "extra_data": {
+            "file": test.file,
+            "seconds": round(outcome.seconds, 3),
+            # For the instructor's class report (Gradescope does not show extra_data).
+            "gradcheck": [{"tensor": t, "kind": k, "slip": s} for t, k, s in outcome.findings],
+        },
     }
 
 
@@ -169,7 +187,7 @@ def _private_paths(paths: Sequence[Path | None]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _closed_to_others(paths: Sequence[Path]) -> Iterator[None]:
+def closed_to_others(paths: Sequence[Path]) -> Iterator[None]:
     """Take away the "other" permissions of ``paths`` while grading (root, no namespaces)."""
     saved = []
     try:
@@ -266,8 +284,11 @@ def grade(
         shutil.copytree(tests_dir, workspace / "tests", ignore=ignore)
         (workspace / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         notes = collect_submission(submission, starter, workspace / "submission")
+        # A notebook's cells become its modules here, before any student code runs.
+        notes += expand_notebooks(workspace / "submission")
         if reference is not None:
             shutil.copytree(reference, workspace / "reference", ignore=ignore)
+            expand_notebooks(workspace / "reference")
         names = top_level_names(workspace / "submission")
         if starter is not None:
             names |= top_level_names(starter)
@@ -309,7 +330,7 @@ def grade(
                 slots.put(slot)
 
         try:
-            with _closed_to_others(closed), ThreadPoolExecutor(max_workers=jobs) as pool:
+            with closed_to_others(closed), ThreadPoolExecutor(max_workers=jobs) as pool:
                 outcomes = list(pool.map(run, tests))
         finally:
             while not slots.empty():

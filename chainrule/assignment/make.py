@@ -24,12 +24,25 @@ from pathlib import Path
 
 from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, grade
-from chainrule.assignment.gradescope import scripts, write_zip
+from chainrule.assignment.gradescope import install_command, scripts, write_zip
 from chainrule.assignment.markers import strip_solutions
+from chainrule.assignment.notebook import INSTALL_MARK, notebook_edition, student_notebook
 from chainrule.assignment.testfiles import discover, find_test_files, strip_hidden
-from chainrule.assignment.wheel import build_wheel, framework_version
+from chainrule.assignment.wheel import (
+    GRADESCOPE,
+    WheelTarget,
+    build_wheel,
+    download_dependency_wheels,
+    framework_version,
+)
 
 _SKIP = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache", "*.pyc")
+NO_WHEEL_REFUSED = (
+    "--no-wheel needs --index-url: chainrule is not on the public package index, so "
+    "without a wheel neither the autograder's setup.sh nor a student could install it. "
+    "Name an index that serves chainrule=={version} (--index-url URL), or drop --no-wheel "
+    "to ship the wheel in the zip and in the student's folder"
+)
 
 
 @dataclass
@@ -41,6 +54,8 @@ class MakeReport:
     hidden: int = 0
     points: float = 0.0
     wheel: str | None = None
+    grader_wheels: list[str] = field(default_factory=list)  # dependency wheels in the zip
+    student_wheels: list[str] = field(default_factory=list)  # everything in student/wheels
     warnings: list[str] = field(default_factory=list)
 
 
@@ -61,6 +76,8 @@ def _write_student_sources(src: Path, dest: Path, report: MakeReport) -> None:
             text, solutions = strip_solutions((src / rel).read_text(encoding="utf-8"), str(rel))
             report.solutions += len(solutions)
             (dest / rel).write_text(text, encoding="utf-8")
+        elif rel.suffix == ".ipynb":
+            report.solutions += student_notebook(src / rel, dest / rel, strip_solutions)
         else:
             shutil.copyfile(src / rel, dest / rel)
 
@@ -75,6 +92,61 @@ def _write_student_tests(tests: Path, dest: Path) -> None:
         else:
             text = strip_hidden(path.read_text(encoding="utf-8"), specs)
             (dest / rel).write_text(text, encoding="utf-8")
+
+
+def install_section(
+    wheel_name: str | None,
+    version: str,
+    index_url: str | None,
+    student_targets: list[WheelTarget],
+) -> str:
+    """The student README's "Install" section: the commands that install from ``wheels/``."""
+    venv = (
+        "    python -m venv .venv\n"
+        "    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate\n"
+    )
+    if wheel_name is None:
+        line = install_command(None, version, index_url, False, python="pip")
+        return (
+            f"## Install\n\nFrom this folder, in a fresh virtual environment (Python ≥ 3.10):"
+            f"\n\n{venv}    {line}\n\nThis installs the course framework (chainrule) with "
+            f"NumPy, pytest and hypothesis.\n"
+        )
+    line = install_command(wheel_name, version, None, False, python="pip")
+    text = (
+        f"## Install\n\nThe course framework, chainrule, is not on the package index: its "
+        f"wheel is in `wheels/`. From this folder, in a fresh virtual environment "
+        f"(Python ≥ 3.10):\n\n{venv}    {line}\n\nThis installs chainrule with NumPy, "
+        f"pytest and hypothesis, taken from `wheels/` when they are there, else from the "
+        f"package index.\n\n"
+    )
+    offline = line.replace("pip install ", "pip install --no-index ", 1)
+    if student_targets:
+        which = "; ".join(t.describe() for t in student_targets)
+        return text + (
+            f"Without access to the package index, add `--no-index`; `wheels/` holds NumPy, "
+            f"pytest and hypothesis for {which}:\n\n    {offline}\n"
+        )
+    return text + (
+        "Without access to the package index, ask the course staff for the wheels of NumPy, "
+        "pytest and hypothesis for your computer, put them in `wheels/` and add "
+        f"`--no-index`:\n\n    {offline}\n"
+    )
+
+
+def _write_readme(student: Path, section: str) -> None:
+    """Put the install section where the README marks it, else after its title."""
+    readme = student / "README.md"
+    if not readme.is_file():
+        readme.write_text(f"# Assignment\n\n{section}", encoding="utf-8")
+        return
+    text = readme.read_text(encoding="utf-8")
+    if INSTALL_MARK in text:
+        text = text.replace(INSTALL_MARK, section.rstrip("\n"))
+    else:
+        title, sep, rest = text.partition("\n")
+        text = f"{title}\n\n{section}{sep}{rest}" if title.startswith("#") else section + text
+    readme.write_text(text, encoding="utf-8")
 
 
 def _check_solution(src: Path, timeout: float, jobs: int | None) -> None:
@@ -103,13 +175,40 @@ def make(
     *,
     wheel: Path | None = None,
     no_wheel: bool = False,
+    index_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     jobs: int | None = None,
     force: bool = False,
     check_starter: bool = True,
+    grader_wheels: bool = True,
+    student_targets: list[WheelTarget] | None = None,
+    notebook: bool = False,
 ) -> MakeReport:
-    """Write ``out/student`` and ``out/autograder`` from the marked sources in ``src``."""
+    """Write ``out/student`` and ``out/autograder`` from the marked sources in ``src``.
+
+    ``no_wheel`` ships no framework wheel, and needs ``index_url``, an index that
+    serves this chainrule version. ``grader_wheels`` puts the wheels of NumPy,
+    pytest and hypothesis for Gradescope's Python in the zip (from pip's cache or
+    the index; if that fails, a warning, and ``setup.sh`` uses the index).
+    ``student_targets`` adds their wheels for those Pythons and platforms to
+    ``student/wheels``, so students can install with no index at all.
+    ``notebook`` makes the notebook edition of a ``.py`` assignment from the same
+    sources (:func:`chainrule.assignment.notebook.notebook_edition`).
+    """
+    if notebook:
+        with tempfile.TemporaryDirectory(prefix="chainrule-notebook-") as tmp:
+            if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
+                raise AssignmentError(f"--out {out} must lie outside the sources {src}")
+            edition = notebook_edition(src.resolve(), Path(tmp) / "src")
+            return make(edition, out, wheel=wheel, no_wheel=no_wheel, index_url=index_url,
+                        timeout=timeout, jobs=jobs, force=force, check_starter=check_starter,
+                        grader_wheels=grader_wheels, student_targets=student_targets)  # fmt: skip
     src, out = src.resolve(), out.resolve()
+    version = framework_version()
+    if no_wheel and not index_url:
+        raise AssignmentError(NO_WHEEL_REFUSED.format(version=version))
+    if index_url and not no_wheel:
+        raise AssignmentError("--index-url goes with --no-wheel (a shipped wheel needs no index)")
     tests = src / "tests"
     specs = discover(tests)
     if out.exists() and any(out.iterdir()) and not force:
@@ -141,6 +240,8 @@ def make(
         shutil.copytree(starter, zip_dir / "starter")
         shutil.copytree(auto / "solution", zip_dir / "solution")  # gradcheck's reference
         wheel_name = None
+        offline = False
+        targets = list(student_targets or [])
         if not no_wheel:
             (zip_dir / "wheels").mkdir(parents=True)
             if wheel is None:
@@ -148,7 +249,22 @@ def make(
             else:
                 shutil.copyfile(wheel, zip_dir / "wheels" / wheel.name)
             wheel_name = report.wheel = wheel.name
-        for name, text in scripts(wheel_name, framework_version(), timeout).items():
+            (student / "wheels").mkdir()
+            shutil.copyfile(zip_dir / "wheels" / wheel_name, student / "wheels" / wheel_name)
+            if grader_wheels:
+                try:
+                    names = download_dependency_wheels(zip_dir / "wheels", GRADESCOPE)
+                    report.grader_wheels = [n for n in names if n != wheel_name]
+                    offline = True
+                except AssignmentError as exc:
+                    report.warnings.append(f"{exc}\nsetup.sh will install them from the index")
+            for target in targets:  # an error here stops make: the instructor asked for them
+                download_dependency_wheels(student / "wheels", target)
+            report.student_wheels = sorted(p.name for p in (student / "wheels").glob("*.whl"))
+        _write_readme(student, install_section(wheel_name, version, index_url, targets))
+        for name, text in scripts(
+            wheel_name, version, timeout, index_url=index_url, offline=offline
+        ).items():
             (zip_dir / name).write_text(text, encoding="utf-8")
             (zip_dir / name).chmod(0o755)
         write_zip(zip_dir, auto / "autograder.zip")

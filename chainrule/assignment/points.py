@@ -10,6 +10,9 @@ Used in an assignment's test files::
     @points(2, hidden=True, timeout=20)
     def test_linear_many_shapes(): ...
 
+    @points(3, partial=True)  # W wrong, b and the input right: 2 of 3 points
+    def test_linear_backward_partial(): ...
+
 The grader reads these arguments from the file's source (they must be plain
 literals), without importing the test file, so it can list every test and its
 points even when a student's code cannot be imported. At run time the
@@ -28,7 +31,12 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def points(
-    value: float, *, hidden: bool = False, timeout: float | None = None, feedback: str | None = None
+    value: float,
+    *,
+    hidden: bool = False,
+    timeout: float | None = None,
+    feedback: str | None = None,
+    partial: bool = False,
 ) -> Callable[[F], F]:
     """Mark a test as worth ``value`` points.
 
@@ -45,11 +53,18 @@ def points(
         How much a failed gradient check tells the student (default: the
         assignment's ``grading.json``, else ``"hints"``; see
         :mod:`chainrule.assignment.settings`).
+    partial : bool, default False
+        When the test fails on a gradient check, give the share of that
+        check's tensors (the input, ``W``, ``b``...) whose gradients are
+        right: ``value × right / checked``. Any other failure earns 0. See
+        :mod:`chainrule.assignment.partial`.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise AssignmentError(f"points: value must be a number ≥ 0, got {value!r}")
     if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
         raise AssignmentError(f"points: timeout must be a positive number, got {timeout!r}")
+    if not isinstance(partial, bool):
+        raise AssignmentError(f"points: partial must be True or False, got {partial!r}")
     if feedback not in (None, "hints", "full", "minimal"):
         raise AssignmentError(
             f"points: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chainrule.assignment.partial import Marks, read_findings, read_marks
 from chainrule.assignment.sandbox import (
     Slot,
     sweep_descendants,
@@ -50,6 +51,8 @@ class Outcome:
     passed: bool
     output: str
     seconds: float
+    marks: Marks | None = None  # a failed check's tensors, right or not (partial credit)
+    findings: tuple[tuple[str, str, str], ...] = ()  # a failed check's (tensor, kind, slip)
 
 
 def _environment(orders: dict[str, Any]) -> dict[str, str]:
@@ -79,10 +82,26 @@ def _read_all(fd: int, into: list[bytes]) -> None:
                 into.append(chunk)
 
 
+def wait_then_end_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to ``timeout`` s for ``proc``, then kill its process group; True if it overran.
+
+    Killing the group even after a normal exit ends what the process left behind.
+    """
+    try:
+        proc.wait(timeout=timeout)
+        overran = False
+    except subprocess.TimeoutExpired:
+        overran = True
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return overran
+
+
 def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: float) -> Outcome:
     """Run ``test`` with the grading ``orders`` (see :mod:`trusted`) in ``slot``."""
     read_end, write_end = os.pipe()
-    orders = dict(orders, node=test.node_id, hidden=test.hidden,
+    orders = dict(orders, node=test.node_id, hidden=test.hidden, partial=test.partial,
                   hypothesis=test.uses_hypothesis, verdict_fd=write_end)  # fmt: skip
     orders["worker"] = dict(orders["worker"], uid=slot.uid, cpu_seconds=int(timeout) + 2)
     private = Path(tempfile.mkdtemp(prefix="private-", dir=orders["workspace"]))
@@ -104,14 +123,7 @@ def run_test(test: GradedTest, orders: dict[str, Any], slot: Slot, timeout: floa
         proc.stdin.write(json.dumps(orders).encode())
         proc.stdin.close()
     reader.start()
-    try:
-        proc.wait(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    timed_out = wait_then_end_group(proc, timeout)
     log.close()
     # Whatever the student's code started, in this test's slot or below us, ends now.
     with _LIVE_LOCK:
@@ -156,4 +168,6 @@ def _outcome(data: dict[str, Any], seconds: float) -> Outcome:
             "Warnings (not penalised, but worth a look):\n"
             + "\n".join(f"  {w}" for w in data["warnings"])
         )
-    return Outcome(passed, "\n\n".join(parts), seconds)
+    marks = None if passed else read_marks(data.get("marks"))
+    findings = tuple((f[0], f[1], f[2]) for f in read_findings(data.get("findings")))
+    return Outcome(passed, "\n\n".join(parts), seconds, marks, () if passed else findings)

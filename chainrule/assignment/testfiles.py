@@ -30,6 +30,7 @@ class GradedTest:
     last: int
     uses_hypothesis: bool  # the file imports hypothesis (or gradcheck.strategies)
     feedback: str | None = None  # "hints", "full" or "minimal"; None: the assignment's setting
+    partial: bool = False  # a failed gradient check earns the share of its right tensors
 
     @property
     def node_id(self) -> str:
@@ -99,7 +100,7 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
             raise AssignmentError(f"{where}: @points takes one positional argument, the points")
         value = _literal(call.args[0], where)
         options = {str(kw.arg): _literal(kw.value, where) for kw in call.keywords}
-        unknown = set(options) - {"hidden", "timeout", "feedback"}
+        unknown = set(options) - {"hidden", "timeout", "feedback", "partial"}
         if unknown:
             raise AssignmentError(f"{where}: @points got unknown argument(s) {sorted(unknown)}")
         hidden, timeout = options.get("hidden", False), options.get("timeout")
@@ -109,6 +110,9 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
             raise AssignmentError(f"{where}: hidden must be True or False, got {hidden!r}")
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
             raise AssignmentError(f"{where}: timeout must be a positive number, got {timeout!r}")
+        partial = options.get("partial", False)
+        if not isinstance(partial, bool):
+            raise AssignmentError(f"{where}: partial must be True or False, got {partial!r}")
         feedback = options.get("feedback")
         if feedback is not None and feedback not in ("hints", "full", "minimal"):
             raise AssignmentError(
@@ -124,6 +128,7 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
                 hidden=hidden,
                 timeout=None if timeout is None else float(timeout),
                 feedback=feedback,
+                partial=partial,
                 doc=doc[0] if doc else "",
                 first=first,
                 last=node.end_lineno or node.lineno,

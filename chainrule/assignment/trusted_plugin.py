@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from chainrule.assignment.partial import Marks, finding_kinds, tensor_marks
 from chainrule.assignment.remote import Endpoint, Proxy, WorkerError, format_frames
 from chainrule.assignment.sandbox import WorkerProcess
 from chainrule.assignment.student_modules import Reference, StudentFinder, install_finder
@@ -53,6 +54,8 @@ class TrustedPlugin:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.output = ""
+        self.marks: Marks | None = None  # partial credit: the failed check's tensors
+        self.findings: list[list[str]] = []  # the failed check's findings, for the class report
         self.worker = worker  # forked first thing, before the orders were read
         self.endpoint: Endpoint | None = None
         self.finder: StudentFinder | None = None
@@ -143,6 +146,10 @@ class TrustedPlugin:
         self.phases[report.when] = report.outcome
         if report.failed and call.excinfo is not None:
             self.errors.append(self._describe(call.excinfo.value))
+            if report.when == "call":
+                self.findings = finding_kinds(call.excinfo.value)
+                if self.orders.get("partial"):
+                    self.marks = tensor_marks(call.excinfo.value)
         if report.failed:
             self.output += "".join(content for _, content in report.sections)
 
@@ -166,6 +173,9 @@ class TrustedPlugin:
     def verdict(self, exitstatus: int) -> dict[str, Any]:
         phases = self.phases
         passed = phases.get("call") == "passed" and all(v != "failed" for v in phases.values())
+        # Partial credit only when the test itself failed on a check, and nothing else did.
+        failed_phases = [k for k, v in phases.items() if v == "failed"]
+        marks = self.marks if failed_phases == ["call"] else None
         errors = list(self.errors)
         if not phases:
             errors.append(f"pytest ran no test (exit status {int(exitstatus)})")
@@ -185,4 +195,6 @@ class TrustedPlugin:
             "output": _cut(self.output, 2000),
             "printed": printed,
             "sandbox_failed": broken_sandbox,
+            "marks": [list(m) for m in marks] if marks and not passed else None,
+            "findings": self.findings if not passed else [],
         }
