@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 # Findings after which no tensor of the check can be credited.
-_VOIDING_KINDS = frozenset({"raised an exception"})
+_VOIDING_KINDS = frozenset({"raised an exception"})  # gradcheck.Kind.RAISED (a str)
 
 Marks = list[tuple[str, bool]]  # (tensor name, right?) in gradcheck's order
 
@@ -54,7 +54,7 @@ def finding_kinds(error: BaseException) -> list[list[str]]:
     """``[tensor, kind, slip]`` of each finding of a failed check (for the class report).
 
     The slip names the kind of mistake without the answer (see
-    :class:`gradcheck.findings.Finding`), so the instructor's summary can count
+    :class:`gradcheck.Finding`), so the instructor's summary can count
     "a flipped sign" across the class.
     """
     from gradcheck import GradcheckError

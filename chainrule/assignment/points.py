@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.settings import FEEDBACK_LEVELS
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -65,9 +66,9 @@ def points(
         raise AssignmentError(f"points: timeout must be a positive number, got {timeout!r}")
     if not isinstance(partial, bool):
         raise AssignmentError(f"points: partial must be True or False, got {partial!r}")
-    if feedback not in (None, "hints", "full", "minimal"):
+    if feedback is not None and feedback not in FEEDBACK_LEVELS:
         raise AssignmentError(
-            f"points: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}"
+            f"points: feedback must be one of {FEEDBACK_LEVELS}, got {feedback!r}"
         )
 
     def mark(test: F) -> F:

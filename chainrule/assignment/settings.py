@@ -16,7 +16,9 @@ Optional; every key may be left out::
   ``"hints"`` (default: which gradient is wrong, its worst entries and the
   kind of slip, never the correct equation or code), ``"full"`` (gradcheck's
   whole report, with the equations) or ``"minimal"`` (which gradient, and the
-  kind of finding). ``@points(..., feedback=...)`` overrides it for one test.
+  kind of finding); gradcheck's hint-level names are accepted too: ``"slip"``
+  (the same as ``"hints"``) and ``"none"`` (the report without any hint).
+  ``@points(..., feedback=...)`` overrides it for one test.
 
 It lives with the tests, never with the submission, so a student cannot change it.
 """
@@ -29,7 +31,9 @@ from pathlib import Path
 
 from chainrule.assignment.errors import AssignmentError
 
-FEEDBACK_LEVELS = ("hints", "full", "minimal")
+# gradcheck's hint levels ("full", "slip", "none") and report_text's two more: "hints" (the
+# name "slip" had first, the default) and "minimal" (one line a problem).
+FEEDBACK_LEVELS = ("hints", "full", "minimal", "slip", "none")
 SETTINGS_FILE = "grading.json"
 
 

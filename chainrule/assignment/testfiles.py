@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.settings import FEEDBACK_LEVELS
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,9 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
         if not isinstance(partial, bool):
             raise AssignmentError(f"{where}: partial must be True or False, got {partial!r}")
         feedback = options.get("feedback")
-        if feedback is not None and feedback not in ("hints", "full", "minimal"):
+        if feedback is not None and feedback not in FEEDBACK_LEVELS:
             raise AssignmentError(
-                f"{where}: feedback must be 'hints', 'full' or 'minimal', got {feedback!r}"
+                f"{where}: feedback must be one of {FEEDBACK_LEVELS}, got {feedback!r}"
             )
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         first = min([node.lineno] + [d.lineno for d in node.decorator_list])
