@@ -52,11 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return _reader_went_away()
+        return reader_went_away()
     return status
 
 
-def _reader_went_away() -> int:
+def reader_went_away() -> int:
     """``chainrule … | head``: the reader closed the pipe, which is no error of ours.
 
     Python would report the BrokenPipeError again when it flushes stdout at

@@ -293,5 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_commands(parser)
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here at the latest
+    except BrokenPipeError:  # `python -m chainrule.assignment grade … | head`
+        from chainrule.cli import reader_went_away
+
+        return reader_went_away()
     return result
