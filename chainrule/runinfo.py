@@ -26,13 +26,12 @@ from typing import Any
 
 from chainrule.checkpoint import Checkpoint
 from chainrule.data import BUILTIN
-from chainrule.data.csvfile import label_index
+from chainrule.data.csvfile import MAX_NAME_LENGTH, MAX_NAMES, label_index
 from chainrule.errors import CheckpointError, DataError
 from layers import Linear
 
 TASKS = ("classification", "regression")
-MAX_TEXT = 4096  # characters of a path, a label or a class name
-MAX_NAMES = 100_000  # class or feature names
+MAX_TEXT = MAX_NAME_LENGTH  # characters of a path, a label or a class name
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,11 @@ class _Fields:
             and all(isinstance(v, str) and len(v) <= MAX_TEXT for v in value)
         ):
             return value
-        raise self.refuse(key, f"must be a list of short texts, got {_kind(value)}")
+        raise self.refuse(
+            key,
+            f"must be a list of at most {MAX_NAMES} texts of at most {MAX_TEXT} characters "
+            f"each, got {_kind(value)}",
+        )
 
 
 def _kind(value: Any) -> str:

@@ -31,6 +31,11 @@ import numpy.typing as npt
 
 from chainrule.errors import DataError
 
+# What a checkpoint may record of a class name (and how many): training refuses more,
+# so a model it writes can always be read back (chainrule.runinfo checks the same limits).
+MAX_NAME_LENGTH = 4096
+MAX_NAMES = 100_000
+
 FIRST_LINES_CAP = 2**20  # bytes of one line read to find the header
 SHOWN = 40  # characters of a cell shown in an error message
 _OPTIONS: dict[str, Any] = {
@@ -162,6 +167,14 @@ def read_table(
         raise DataError(f"{path}: expected a header line and at least one data line")
     header = rows[0] if _has_header(rows, label) else None
     n_columns = len(rows[0])
+    separator = next((sep for sep in ";\t|" if n_columns == 1 and sep in rows[0][0]), None)
+    if separator is not None:
+        raise DataError(
+            f"{path}: one column only, whose first line holds {separator!r}: the file seems to "
+            f"use {separator!r} between columns. chainrule reads comma-separated files: save it "
+            f"as CSV with commas (a spreadsheet's 'CSV (comma delimited)'), with '.' as the "
+            f"decimal point"
+        )
     if n_features is not None and n_columns == n_features and not (header and label in header):
         j = None
     else:
@@ -188,6 +201,7 @@ def read_table(
     if j is not None:
         labels = table[:, j].copy()  # not a view: the table is freed on return
         if codes is not None:
+            _check_class_names(path, skip, codes, labels)
             labels = np.asarray(list(codes), dtype=object)[labels.astype(np.intp)]
         elif not np.isfinite(labels).all():
             row = int(np.flatnonzero(~np.isfinite(labels))[0])
@@ -241,6 +255,25 @@ def _load(
         if isinstance(exc, DataError):
             raise
         raise _diagnose(path, skip, n_columns, j, header) from None
+
+
+def _check_class_names(
+    path: Path, skip: int, codes: dict[str, int], labels: npt.NDArray[np.float64]
+) -> None:
+    """Text labels become class names in the checkpoint: at most MAX_NAMES, each short."""
+    if len(codes) > MAX_NAMES:
+        raise DataError(
+            f"{path}: the label column holds {len(codes)} different names; at most "
+            f"{MAX_NAMES} classes are supported. Is --label the right column?"
+        )
+    long = next((code for name, code in codes.items() if len(name) > MAX_NAME_LENGTH), None)
+    if long is not None:
+        row = int(np.flatnonzero(labels == long)[0])
+        raise DataError(
+            f"{path}, line {_line_of_row(path, skip, row)}: the label is a text of "
+            f"{len(list(codes)[long])} characters; a class name may have at most "
+            f"{MAX_NAME_LENGTH}. Is --label the right column?"
+        )
 
 
 def _line_of_row(path: Path, skip: int, row: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -318,10 +319,23 @@ def test_awkward_csv(tmp_path: Path, text: str | bytes, message: str) -> None:
     assert message in _bounded(tmp_path, lambda: load_dataset(path), DataError)
 
 
-def test_a_long_text_label_is_just_a_label(tmp_path: Path) -> None:
-    rows = "".join(f"{i},{'y' * 150_000 if i % 2 else 'n'}\n" for i in range(8))
-    d = load_dataset(_csv(tmp_path, "a,label\n" + rows), seed=0, test_size=0.5)
-    assert d.class_names == ["n", "y" * 150_000]
+def test_a_label_too_long_for_a_class_name_is_refused_where_it_is(tmp_path: Path) -> None:
+    """A model trained on it could not be read back: its class names would break the schema."""
+    rows = "".join(f"{i},{'y' * 150_000 if i == 5 else 'n'}\n" for i in range(8))
+    with pytest.raises(DataError, match=r"line 7: the label is a text of 150000 characters"):
+        load_dataset(_csv(tmp_path, "a,label\n" + rows), seed=0, test_size=0.5)
+    fits = "".join(f"{i},{'y' * 4096 if i % 2 else 'n'}\n" for i in range(8))
+    d = load_dataset(_csv(tmp_path, "a,label\n" + fits), seed=0, test_size=0.5)
+    assert d.class_names == ["n", "y" * 4096]
+
+
+@pytest.mark.parametrize(("separator", "decimal"), [(";", ","), (";", "."), ("\t", ".")])
+def test_a_file_with_another_separator_is_told_so(
+    tmp_path: Path, separator: str, decimal: str
+) -> None:
+    rows = "".join(f"{i}{decimal}5{separator}{i % 2}\n" for i in range(8))
+    with pytest.raises(DataError, match=rf"seems to use {re.escape(repr(separator))} between"):
+        load_dataset(_csv(tmp_path, f"x1{separator}label\n" + rows), seed=0, test_size=0.5)
 
 
 @pytest.mark.parametrize(
