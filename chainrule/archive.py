@@ -154,7 +154,14 @@ class NpzArchive:
         except ChainruleError:
             raise
         except _READ_ERRORS as exc:
-            raise self._refuse(f"member {key!r} has no readable .npy header ({exc})") from exc
+            # NumPy's own text names its parser's internals, or advises allow_pickle=True,
+            # which is exactly wrong for a file from elsewhere: say what is wrong instead.
+            why = (
+                "longer than the 10,000 bytes NumPy reads"
+                if "max_header_size" in str(exc)
+                else "not the plain dictionary NumPy writes"
+            )
+            raise self._refuse(f"member {key!r} has no readable .npy header ({why})") from exc
         return member
 
     def _header(
@@ -170,7 +177,10 @@ class NpzArchive:
         offset = fp.tell()
         if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
             raise self._refuse(f"member {key!r} holds {dtype} values, not plain numbers")
-        if dtype.itemsize == 0 or any(n < 0 for n in shape):
+        # NumPy cannot even describe an array whose non-zero sides multiply past 2⁶³
+        # (a shape (0, 10²¹) holds 0 bytes, yet reshaping to it raises): refuse it here.
+        sides = math.prod(n for n in shape if n > 0) * dtype.itemsize
+        if dtype.itemsize == 0 or any(n < 0 for n in shape) or len(shape) > 32 or sides >= 2**62:
             raise self._refuse(f"member {key!r} has an impossible shape {shape} of {dtype}")
         nbytes = math.prod(shape) * dtype.itemsize
         holds = info.file_size - offset

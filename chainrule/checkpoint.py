@@ -104,6 +104,23 @@ def _refuser(path: Path) -> Callable[[str], CheckpointError]:
     return refuse
 
 
+def _small_int(text: str) -> int:
+    """A JSON integer of a sane length (Python would refuse 4300+ digits with its own advice)."""
+    if len(text) > 40:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys each appear once: which of two values was meant is unknowable."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -117,7 +134,12 @@ def _read_header(archive: NpzArchive, refuse: Callable[[str], CheckpointError]) 
         raise refuse(f"the {HEADER!r} header is not up to {HEADER_CAP} bytes of JSON text")
     raw = archive.read(HEADER, kinds="u")
     try:
-        header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+        header = json.loads(
+            raw.tobytes().decode("utf-8"),
+            parse_constant=_no_constant,
+            parse_int=_small_int,
+            object_pairs_hook=_unique_keys,
+        )
     except RecursionError as exc:
         raise refuse("the header is not valid JSON (nested too deeply)") from exc
     except _JSON_ERRORS as exc:

@@ -48,7 +48,10 @@ def _features(path: Path, label: str, n_features: int, column: int | None) -> np
         )
         return table.X
     if path.suffix.lower() == ".npz":
-        return read_npz(path, label, require_label=False, n_features=n_features)[0]
+        X = read_npz(path, label, require_label=False, n_features=n_features)[0]
+        if X.shape[0] == 0:
+            raise DataError(f"{path}: X has no rows (shape {X.shape}): nothing to predict")
+        return X
     raise DataError(f"{path}: expected a .csv or .npz file, got suffix {path.suffix!r}")
 
 

@@ -180,3 +180,15 @@ def test_piping_into_head_ends_quietly(tmp_path: Path, chainrule: Callable[..., 
         err = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 141 and err == "", err
     assert data.exists()
+
+
+def test_predict_on_an_npz_without_rows_says_so(
+    tmp_path: Path, chainrule: Callable[..., Ran]
+) -> None:
+    _write(tmp_path / "d.csv", "a,b,c,species", _rows())
+    trained = chainrule(tmp_path, "train", "--data", "d.csv", "--label", "species", "--hidden",
+                        "4", "--epochs", "1", "--no-plots", "--quiet", "--out", "run")  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    np.savez(tmp_path / "empty.npz", X=np.zeros((0, 3)))
+    ran = chainrule(tmp_path, "predict", "run/model.npz", "empty.npz")
+    assert ran.returncode == 1 and "X has no rows (shape (0, 3))" in ran.stderr, ran.stderr

@@ -130,12 +130,30 @@ def test_listed_member_that_would_expand_to_100_mib(tmp_path: Path, good: Path) 
         (_npy((6, 4), ">f8", data=bytes(8)), "declares shape"),
         (_npy((6, 4), "|O", data=bytes(8)), "object values"),
         (b"\x93NUMPY\x01\x00\xff\x00{'descr': " + b"[" * 300, "no readable .npy header"),
+        (  # NumPy's own message for this advises allow_pickle=True: never show that
+            b"\x93NUMPY\x02\x00" + (20_000).to_bytes(4, "little") + b" " * 20_000,
+            r"no readable \.npy header \(longer than the 10,000 bytes NumPy reads\)",
+        ),
+        (
+            _npy((6, 4), "<f8 + 1", data=bytes(8)).replace(b"'<f8 + 1'", b"1 + 2"),
+            r"no readable \.npy header \(not the plain dictionary NumPy writes\)",
+        ),
     ],
-    ids=["1e12-floats", "1e6x1e6", "fortran-lies", "big-endian-lies", "object", "nested-header"],
+    ids=[
+        "1e12-floats",
+        "1e6x1e6",
+        "fortran-lies",
+        "big-endian-lies",
+        "object",
+        "nested-header",
+        "huge-header",
+        "expression-header",
+    ],
 )
 def test_npy_header_that_lies(tmp_path: Path, good: Path, member: bytes, message: str) -> None:
     bad = _with(good, tmp_path / "bad.npz", {"layers.0.W.npy": member}, [])
-    assert _bounded(tmp_path, lambda: load_checkpoint(bad), CheckpointError)
+    text = _bounded(tmp_path, lambda: load_checkpoint(bad), CheckpointError)
+    assert "allow_pickle" not in text and "ast." not in text
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(bad)
 
@@ -196,6 +214,14 @@ def _nested(depth: int) -> str:
         (_npy((4,), "|u1", data=b"\xff\xfe{}"), "not valid JSON in UTF-8"),
         (_header_bytes('{"format": "chainrule-checkpoint", "version": NaN}'), "not valid JSON"),
         (_npy((2, 2), "|u1", data=b"{}{}"), "not up to"),
+        (
+            _header_bytes('{"format": "chainrule-checkpoint", "format": "x", "version": 1}'),
+            "the key 'format' appears twice",
+        ),
+        (
+            _header_bytes('{"format": "chainrule-checkpoint", "version": 1' + "0" * 5000 + "}"),
+            "an integer of 5001 digits",
+        ),
     ],
 )
 def test_header_text_from_elsewhere(tmp_path: Path, header: bytes, message: str) -> None:
@@ -360,6 +386,14 @@ def test_a_file_with_another_separator_is_told_so(
         (
             [("X.npy", _npy((4, 2), data=bytes(64))), ("y.npy", _npy((5,), data=bytes(40)))],
             "one label per row",
+        ),
+        (  # zero bytes, yet NumPy cannot reshape to it
+            [("X.npy", _npy((0, 10**21))), ("y.npy", _npy((0,), "<i8"))],
+            "impossible shape (0, 1000000000000000000000)",
+        ),
+        (
+            [("X.npy", _npy((0, 2**62, 2**62))), ("y.npy", _npy((0,), "<i8"))],
+            "impossible shape",
         ),
     ],
 )
