@@ -399,6 +399,11 @@ def _outcome(
         level,
         input_name,
     )
+    if level != "full":  # the findings say no more than the report: no answer below "full"
+        for f in run.findings:
+            f.hint = f.slip if level == "slip" else None
+            f.summary = f.bare_summary or f.summary
+            f.bare_summary = None
     kind = NondifferentiableError if run.findings[0].kind == Kind.KINK else GradcheckError
     error = kind(
         texts["full"],

@@ -14,6 +14,7 @@ import pytest
 from broken_layers import (
     AccumulatingLinear,
     HalfMSELoss,
+    MeanInsideLinear,
     NoBiasGradLinear,
     SignFlippedLinear,
     StubLinear,
@@ -25,6 +26,7 @@ import gradcheck
 from gradcheck import (
     CheckResult,
     GradcheckError,
+    HintLevel,
     check_layer,
     check_loss,
     hint_level,
@@ -65,6 +67,32 @@ def test_each_level_per_call() -> None:
     assert report_text(none, "full") == report_text(none, "slip") == str(none)
     assert report_text(slip, "hints") == report_text(slip, "slip") == str(slip)
     assert report_text(full, "none") == str(none)
+
+
+def _every_text(err: GradcheckError) -> str:
+    """All the words an error carries, its findings' included (what a grader script may read)."""
+    parts = [str(err), *err.texts.values(), str(err.hint)]
+    for f in err.findings:
+        parts += [f.summary, str(f.hint), str(f.slip), str(f.bare_summary), *f.details]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("level", ["slip", "none"])
+def test_no_finding_carries_the_answer_below_full(level: HintLevel) -> None:
+    """The findings are public attributes: a grader that shows them must not leak the answer."""
+    cases = [
+        (NoBiasGradLinear(3, 2, rng=0), ANSWER),
+        (MeanInsideLinear(3, 2, rng=0), "Σ_i"),
+    ]
+    for layer, answer in cases:
+        assert answer in _every_text(failure(check_layer, layer, X))
+        err = failure(check_layer, layer, X, hints=level)
+        assert answer not in _every_text(err)
+        result = check_layer(layer, X, hints=level, raise_on_failure=False)
+        assert result is not None and not result.ok
+        assert all(answer not in str(f.hint) + f.summary for f in result.findings)
+        if level == "none":
+            assert all(f.hint is None for f in err.findings)
 
 
 def test_the_process_wide_level_and_the_block() -> None:

@@ -55,13 +55,13 @@ def test_the_result_of_a_non_raising_check_renders_as_its_error_does() -> None:
 def test_the_page_says_no_more_than_the_hint_level_of_the_check() -> None:
     """A grader that shows students the "slip" level must not leak the answer through HTML."""
     full = _failure()
+    answer = full.findings[0]
+    assert answer.hint and answer.slip and answer.slip != answer.hint
+    assert escape(answer.hint) in full._repr_html_()
     with pytest.raises(GradcheckError) as caught:
         check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)), hints="slip")
-    slip, finding = caught.value, caught.value.findings[0]
-    assert finding.hint and finding.slip and finding.slip != finding.hint
-    assert escape(finding.hint) in full._repr_html_()
-    page = slip._repr_html_()
-    assert escape(finding.slip) in page and escape(finding.hint) not in page
+    page = caught.value._repr_html_()
+    assert escape(answer.slip) in page and escape(answer.hint) not in page
     assert "(t − y) where (y − t)" not in page  # the answer's example
     with pytest.raises(GradcheckError) as caught:
         check_layer(SignFlippedLinear(3, 2, rng=0), np.ones((2, 3)), hints="none")
