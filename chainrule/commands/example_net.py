@@ -41,32 +41,56 @@ def add_net_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="layer widths of a net of its own, e.g. 4-8-3 (default: the notes' net)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of its weights and data (default 0)")
+    # Defaults are None so that one given without --net is told it does nothing there.
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of its weights and data (default 0)"
+    )
     p.add_argument(
         "--activation",
         choices=sorted(ACTIVATIONS),
-        default="sigmoid",
+        default=None,
         help="its hidden activation (default sigmoid, as in the notes)",
     )
     p.add_argument(
         "--loss",
         choices=sorted(LOSSES),
-        default="mse",
+        default=None,
         help="its loss: mse (targets drawn at random) or softmax-ce (random labels)",
     )
-    p.add_argument("--batch", type=int, default=4, help="its batch size (default 4)")  # fmt: skip
+    p.add_argument("--batch", type=int, default=None, help="its batch size (default 4)")
+
+
+NET_OPTIONS = ("seed", "activation", "loss", "batch")
+
+
+def refuse_net_options_without_net(args: argparse.Namespace) -> None:
+    """``--seed`` and the others describe the ``--net`` net: alone they would be ignored."""
+    given = [f"--{name}" for name in NET_OPTIONS if getattr(args, name) is not None]
+    if args.net is None and given:
+        raise DataError(
+            f"{', '.join(given)} describe a net of its own: give --net too (e.g. --net 4-8-3), "
+            f"or leave them out for the notes' example"
+        )
 
 
 def random_example(args: argparse.Namespace) -> tuple[Layer, Any, Any, Loss]:
     """The ``--net`` net, a batch ``X`` and targets ``t``, all from ``--seed``."""
-    if args.batch < 1:
-        raise DataError(f"--batch must be ≥ 1, got {args.batch}")
+    seed = 0 if args.seed is None else args.seed
+    batch = 4 if args.batch is None else args.batch
+    loss = args.loss or "mse"
+    if batch < 1:
+        raise DataError(f"--batch must be ≥ 1, got {batch}")
+    if seed < 0:
+        raise DataError(f"--seed must be ≥ 0, got {seed}")
     sizes = args.net
-    net = mlp(sizes[0], sizes[1:-1], sizes[-1], args.activation, rng=args.seed)
-    rng = np.random.default_rng([args.seed, 1])  # a stream apart from the weights'
-    X = rng.normal(size=(args.batch, sizes[0]))
-    if args.loss == "softmax-ce":
-        t = rng.integers(0, sizes[-1], size=args.batch)
+    net = mlp(sizes[0], sizes[1:-1], sizes[-1], args.activation or "sigmoid", rng=seed)
+    # Streams apart from the weights' and from each other, so the first sample and its
+    # target are the same whatever --batch is (trace --batch 1 shows the page's one sample).
+    X = np.random.default_rng([seed, 1]).normal(size=(batch, sizes[0]))
+    targets = np.random.default_rng([seed, 2])
+    t: np.ndarray[Any, Any]
+    if loss == "softmax-ce":
+        t = targets.integers(0, sizes[-1], size=batch)
     else:
-        t = rng.normal(size=(args.batch, sizes[-1]))
-    return net, X, t, LOSSES[args.loss]()
+        t = targets.normal(size=(batch, sizes[-1]))
+    return net, X, t, LOSSES[loss]()

@@ -7,7 +7,12 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from chainrule.commands.example_net import add_net_options, random_example
+from chainrule.commands.example_net import (
+    add_net_options,
+    random_example,
+    refuse_net_options_without_net,
+)
+from chainrule.errors import DataError
 from chainrule.explainer import explain
 
 
@@ -30,11 +35,16 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the page; return the exit status."""
     path = Path(args.out)
+    refuse_net_options_without_net(args)
     if args.net is None:
-        explain(path=path)
+        page = explain()
     else:
         net, X, t, loss = random_example(args)
-        explain(net, X, t, loss, path=path)
+        page = explain(net, X, t, loss)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"--out {path}: cannot write the page there ({exc.strerror})") from None
     print(f"wrote {path} (open it in a web browser)")
     if args.open:
         webbrowser.open(path.resolve().as_uri())

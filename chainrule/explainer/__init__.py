@@ -48,6 +48,9 @@ def script_safe_json(data: Any) -> str:
     return text
 
 
+MAX_NUMBERS = 20_000  # parameters and inputs one page may show
+
+
 def page_data(
     net: Layer, x: npt.ArrayLike, t: npt.ArrayLike, loss: Loss, title: str = ""
 ) -> dict[str, Any]:
@@ -57,6 +60,14 @@ def page_data(
     leaves it as it was.
     """
     x_a, t_a = np.asarray(x), np.asarray(t)
+    # The page shows every number of every step: beyond a small net it is megabytes no one
+    # reads (3000-3000-10 would write 1.2 GB), so refuse before computing anything.
+    numbers = sum(p.value.size for p in net.parameters()) + x_a.size
+    if numbers > MAX_NUMBERS:
+        raise ShapeError(
+            f"explain: the net and x hold {numbers:,} numbers; the page shows every one of them "
+            f"at each step, so it takes at most {MAX_NUMBERS:,} (e.g. --net 64-32-10, batch ≤ 16)"
+        )
     if x_a.ndim not in (1, 2):
         raise ShapeError(f"explain: expected x of shape (D,) or (N, D), got {x_a.shape}")
     if x_a.ndim == 2 and len(t_a) != len(x_a):

@@ -186,3 +186,44 @@ def test_trace_command_for_a_net_of_its_own_agrees_with_the_page(
     table = capsys.readouterr().out
     assert table.startswith("Worked example: Linear(3, 2), a batch of 2.")
     assert "| 4 | ∇_W⁽¹⁾ L = (∇_Y L)ᵀ X | (2, 3) |" in table
+
+
+def test_the_handout_and_the_page_show_the_same_single_sample(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``trace --batch 1`` is the page's "one sample" view, whatever batch the page has."""
+    assert main(["trace", "--net", "4-8-3", "--seed", "0", "--batch", "1", "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    page = tmp_path / "p.html"
+    assert main(["explain", "--net", "4-8-3", "--seed", "0", "--out", str(page)]) == 0
+    capsys.readouterr()
+    one = _steps(_embedded(page.read_text(encoding="utf-8"))["views"][0])
+    assert single["L"] == one["L"] and single["grad_W1"] == one["grad_W1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["explain", "--batch", "5", "--loss", "softmax-ce"], "--loss, --batch describe a net"),
+        (["trace", "--seed", "3"], "--seed describe a net of its own: give --net too"),
+        (["trace", "--net", "4-8-3", "--x", "[1, 2, 3, 4]"], "--x set the notes' net"),
+        (["explain", "--net", "4-8-3", "--seed", "-1"], "--seed must be ≥ 0, got -1"),
+        (["explain", "--net", "3000-3000-10"], "the page shows every one of them"),
+        (["explain", "--out", "/nonexistent/dir/x.html"], "--out /nonexistent/dir/x.html: cannot"),
+    ],
+)
+def test_options_that_would_be_ignored_or_fail_are_our_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("x", ['[1, "a"]', '{"a": 1}', "[[1, 2], [3]]", "[true, false]", "[1e400]"])
+def test_trace_refuses_what_is_not_a_list_of_numbers(
+    capsys: pytest.CaptureFixture[str], x: str
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["trace", "--x", x])
+    assert "expected a JSON list of numbers" in capsys.readouterr().err
