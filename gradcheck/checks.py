@@ -357,6 +357,16 @@ def _kink_finding(run: Run, what: str) -> Finding | None:
     )
 
 
+# The checker's own stream: `default_rng(seed)` is how users draw x (the docs too), and a
+# grad_out G equal to x would hide a backward that uses x where G belongs.
+_CHECKER_STREAM = 0x67726164  # "grad"
+
+
+def _checker_rng(seed: int) -> np.random.Generator:
+    """The random upstream gradients and directions of a check with ``seed``."""
+    return np.random.default_rng([_CHECKER_STREAM, seed])
+
+
 def _outcome(
     run: Run,
     opts: Options,
@@ -637,7 +647,7 @@ def check_layer(
     __tracebackhide__ = True  # a failure shows the caller's line and the report only
     opts = Options(rtol, atol, richardson, kinks, row_wise, contract_checks, max_entries,
                    sampled, directions, hints, who="check_layer")  # fmt: skip
-    rng = np.random.default_rng(seed)
+    rng = _checker_rng(seed)
     x_arr = _own_copy(x, getattr(layer, "dtype", np.float64))
     ref = None if reference is None else Harness(reference)
     h = Harness(layer) if ref is None else Harness(layer, [name for name, _ in ref.params])
@@ -823,7 +833,7 @@ def check_loss(
     __tracebackhide__ = True  # a failure shows the caller's line and the report only
     opts = Options(rtol, atol, richardson, kinks, None, contract_checks, max_entries,
                    sampled, directions, hints, who="check_loss")  # fmt: skip
-    rng = np.random.default_rng(seed)
+    rng = _checker_rng(seed)
     y_arr = _own_copy(y)
     t_arr = np.array(t, copy=True)
     run = Run(opts.tolerance(y_arr.dtype), "loss")
@@ -999,7 +1009,7 @@ def check_function(
         raise TypeError("check_function: pass exactly one of grad=(x ↦ ∇f(x)) and vjp=(x, g)")
     opts = Options(rtol, atol, richardson, kinks, None, contract_checks, max_entries,
                    sampled, directions, hints, who="check_function")  # fmt: skip
-    rng = np.random.default_rng(seed)
+    rng = _checker_rng(seed)
     x_arr = _own_copy(x)
     run = Run(opts.tolerance(x_arr.dtype), "function")
     _attempt(run, lambda: _function_steps(run, f, x_arr, grad, vjp, rng, opts))

@@ -233,3 +233,26 @@ def test_a_block_that_forgets_to_list_its_sub_layers_parameters() -> None:
     err = failure(check_layer, Block(), X)  # Layer.parameters() finds no direct Parameter
     assert (err.parameter, err.kind) == ("fc1.W", "missing from parameters()")
     assert {f.tensor for f in err.findings} == {"fc1.W", "fc1.b", "fc2.W", "fc2.b"}
+
+
+class XForGradOutTanh(Tanh):
+    """Uses the input x where grad_out belongs: ∇_x L = x ∘ (1 − h²)."""
+
+    def forward(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
+        self.x_seen = np.array(x, dtype=np.float64)
+        return super().forward(x)
+
+    def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
+        h = np.tanh(self.x_seen)
+        result: npt.NDArray[np.float64] = self.x_seen * (1 - h**2)
+        return result
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_x_drawn_as_the_docs_draw_it_is_never_the_upstream_gradient(seed: int) -> None:
+    """The checker's G comes from its own stream: with x = default_rng(seed).normal(...) and
+    check_layer(..., seed=seed), G equal to x would hide x used where G belongs."""
+    x = np.random.default_rng(seed).normal(size=(4, 3))
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(XForGradOutTanh(), x, seed=seed, contract_checks=False)
+    assert (caught.value.parameter, caught.value.kind) == ("input", "wrong gradient")
