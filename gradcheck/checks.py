@@ -336,7 +336,13 @@ def _numbers(
     if any(not r.ok and r.evaluated for r in res.rows):
         run.add(
             numeric_finding(
-                res, batch=batch, width=width, what=what, grad_out=grad_out, named=named
+                res,
+                batch=batch,
+                width=width,
+                what=what,
+                grad_out=grad_out,
+                named=named,
+                function=run.subject == "function",
             )
         )
 
@@ -903,7 +909,13 @@ def _function_steps(
     __tracebackhide__ = True
     run.at("f", "computing f(x)")
     x_seen = x.copy()
-    value = np.asarray(f(x_seen), dtype=np.float64)
+    out = f(x_seen)
+    try:
+        value = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"f(x) must be a number or an array of numbers, got {type(out).__name__}"
+        ) from None
     run.add(contract.untouched(X_NAME, x, x_seen))
     run.out_shape = value.shape
     if grad is not None:
@@ -1010,7 +1022,12 @@ def check_function(
     opts = Options(rtol, atol, richardson, kinks, None, contract_checks, max_entries,
                    sampled, directions, hints, who="check_function")  # fmt: skip
     rng = _checker_rng(seed)
-    x_arr = _own_copy(x)
+    try:
+        x_arr = _own_copy(x)
+    except (TypeError, ValueError):
+        got = f"{x!r:.60}"
+        why = f"check_function: x must be numbers (an array or a list), got {got}"
+        raise TypeError(why) from None
     run = Run(opts.tolerance(x_arr.dtype), "function")
     _attempt(run, lambda: _function_steps(run, f, x_arr, grad, vjp, rng, opts))
     name = _name_of(f)

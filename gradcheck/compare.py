@@ -358,6 +358,7 @@ def numeric_finding(
     what: str,
     grad_out: npt.NDArray[Any] | None = None,
     named: str | None = None,
+    function: bool = False,
 ) -> Finding:
     """The finding for a tensor whose numbers disagree, with the worst rows and a hint.
 
@@ -376,7 +377,7 @@ def numeric_finding(
     name = named or (
         "the input gradient" if result.name == "input" else f"{result.name}'s gradient"
     )
-    found = diagnosis(a, n, name=name, batch=batch, width=width, transposed=t)
+    found = diagnosis(a, n, name=name, batch=batch, width=width, transposed=t, function=function)
     if (
         found is None
         and len(result.diagonal) == len(result.rows)

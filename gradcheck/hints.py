@@ -80,20 +80,27 @@ def _same(text: str) -> Diagnosis:
 # -- the numbers: which simple slip turns the true gradient into the analytic one --------
 
 
-def all_zeros(name: str) -> Diagnosis:
+def all_zeros(name: str, *, function: bool = False) -> Diagnosis:
+    if function:  # a plain function has no backward and no .grad to forget
+        slip = f"{name} is all zeros, though f changes with x"
+        return Diagnosis(slip, f"{slip}: is a term dropped, or the result never filled in?")
     slip = f"{name} is all zeros: backward never writes it"
     return Diagnosis(
         slip, f"{slip} (a dropped gradient, e.g. a missing `self.b.grad[...] = G.sum(axis=0)`)"
     )
 
 
-def transposed_gradient(name: str, shapes: tuple[str, str] | None = None) -> Diagnosis:
+def transposed_gradient(
+    name: str, shapes: tuple[str, str] | None = None, *, function: bool = False
+) -> Diagnosis:
     """A product in the wrong order; ``shapes`` (got, expected) when a shape gave it away."""
     if shapes is None:
         what = "it is the transpose of the true one"
     else:
         what = f"it has shape {shapes[0]}, the transpose of {shapes[1]}"
     slip = f"{name} looks transposed: {what}, a product in the wrong order"
+    if function:  # the gradient of f(X) has X's shape: (∇f)_ij = ∂f/∂X_ij
+        return Diagnosis(slip, f"{slip}: entry (i, j) must be ∂f/∂X_ij, in X's shape")
     return Diagnosis(slip, f"{slip}: check the order (Gᵀ X, not Xᵀ G)")
 
 
@@ -169,6 +176,7 @@ def diagnosis(
     batch: int | None = None,
     width: int | None = None,
     transposed: Array | None = None,
+    function: bool = False,
 ) -> Diagnosis | None:
     """The likely mistake, as a slip and a hint, or None if nothing simple fits.
 
@@ -180,15 +188,18 @@ def diagnosis(
         ``N`` (rows of the batch) and the outputs per sample, to name scale factors.
     transposed : ndarray, optional
         The analytic values read at the transposed positions, for square matrices.
+    function : bool
+        The gradient of a plain function (:func:`check_function`), not a layer's:
+        hints speak of f, never of backward or ``.grad``.
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape or a.size == 0 or not np.all(np.isfinite(a)):
         return None
     if not np.any(a) and np.any(n):
-        return all_zeros(name)
+        return all_zeros(name, function=function)
     if transposed is not None and _fits(np.asarray(transposed, dtype=np.float64), n):
-        return transposed_gradient(name)
+        return transposed_gradient(name, function=function)
     nn = float(np.sum(n * n))
     if nn == 0:
         return None

@@ -123,6 +123,22 @@ def test_half_and_transposed_slips_get_their_hints() -> None:
 
     err = failure(lambda: check_function(lambda v: A @ v, X, vjp=vjp_wrong_order))
     assert "looks transposed" in (err.hint or "")
+    assert "∂f/∂X_ij, in X's shape" in (err.hint or "") and "Gᵀ X" not in str(err)
+
+
+def test_hints_for_a_function_speak_of_f_not_of_a_layer() -> None:
+    """A plain function has no backward and no .grad: its hints must not talk of them."""
+    x = np.array([0.5, -1.5, 2.0])
+    err = failure(lambda: check_function(lambda v: float(v @ v), x, lambda v: np.zeros(3)))
+    assert "∇f is all zeros, though f changes with x" in (err.hint or "")
+    assert "backward" not in str(err) and ".grad" not in str(err)
+
+
+def test_bad_x_or_a_non_numeric_f_is_named() -> None:
+    with pytest.raises(TypeError, match=r"check_function: x must be numbers.*got 'ab'"):
+        check_function(lambda v: float(v @ v), "ab", lambda v: 2 * v)
+    err = failure(lambda: check_function(lambda v: "one", np.ones(2), lambda v: np.zeros(2)))
+    assert "f(x) must be a number or an array of numbers, got str" in str(err)
 
 
 def test_a_vjp_that_ignores_g_breaks_linearity() -> None:
