@@ -195,6 +195,30 @@ def _transposed_shapes(exc: BaseException) -> tuple[str, str] | None:
     return shape_str(got), shape_str(expected)
 
 
+def _written_shapes(
+    exc: BaseException, tensor: str, params: list[tuple[str, Parameter]]
+) -> tuple[str, str] | None:
+    """``(got, expected)`` when ``exc`` is a gradient of the wrong shape written into ``tensor``.
+
+    ``self.b.grad = …`` meets the Parameter's own check ("expected a gradient of
+    shape (3,) …, got (4,)"); ``self.b.grad[...] = …`` NumPy's broadcast ("could not
+    broadcast input array from shape (4,) into shape (3,)"): the same mistake.
+    """
+    shape = next((p.shape for name, p in params if name == tensor), None)
+    if shape is None:
+        return None
+    message = str(exc)
+    found = re.search(r"from shape (\([\d, ]*\)) into shape (\([\d, ]*\))", message)
+    if found is None:
+        found = re.search(r"gradient of shape (\([\d, ]*\)).*?, got (\([\d, ]*\))", message)
+        pair = (found.group(2), found.group(1)) if found else None
+    else:
+        pair = (found.group(1), found.group(2))
+    if pair is None or pair[1].replace(" ", "") != shape_str(shape).replace(" ", ""):
+        return None
+    return pair
+
+
 def _crash_finding(run: Run, exc: BaseException, params: list[tuple[str, Parameter]]) -> Finding:
     """The finding for an exception the checked code raised during ``run.phase``."""
     message = str(exc).strip()
@@ -214,6 +238,8 @@ def _crash_finding(run: Run, exc: BaseException, params: list[tuple[str, Paramet
         advice = hints.not_written(where, message)
     elif shapes is not None:
         advice = hints.transposed_gradient(f"{tensor}'s gradient", shapes)
+    elif (written := _written_shapes(exc, tensor, params)) is not None:
+        advice = hints.gradient_shape(tensor, *written)
     elif isinstance(exc, ChainruleError):
         advice = hints.OUR_ERROR
     else:

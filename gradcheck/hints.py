@@ -104,6 +104,16 @@ def transposed_gradient(
     return Diagnosis(slip, f"{slip}: check the order (Gᵀ X, not Xᵀ G)")
 
 
+def gradient_shape(name: str, got: str, expected: str) -> Diagnosis:
+    """A gradient written with a shape that is not its tensor's (and not its transpose)."""
+    slip = f"{name}'s gradient has shape {got}, but {name} has shape {expected}"
+    return Diagnosis(
+        slip,
+        f"{slip}: a gradient has the shape of what it is the gradient of; check which axis "
+        f"is summed (the batch is axis 0) and the order of each product",
+    )
+
+
 def _fits(a: Array, b: Array, rel: float = 1e-3) -> bool:
     """``a ≈ b`` up to ``rel`` of their size (loose: only to name the mistake)."""
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))

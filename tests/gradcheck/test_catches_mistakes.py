@@ -256,3 +256,34 @@ def test_x_drawn_as_the_docs_draw_it_is_never_the_upstream_gradient(seed: int) -
     with pytest.raises(GradcheckError) as caught:
         check_layer(XForGradOutTanh(), x, seed=seed, contract_checks=False)
     assert (caught.value.parameter, caught.value.kind) == ("input", "wrong gradient")
+
+
+class BiasOverWrongAxisInPlace(Linear):
+    def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
+        G, X = np.asarray(grad_out), np.asarray(self._x)
+        self.W.grad[...] = G.T @ X
+        assert self.b is not None
+        self.b.grad[...] = G.sum(axis=1)  # the slip: over the outputs, not the batch
+        result: npt.NDArray[np.floating[Any]] = G @ self.W.value
+        return result
+
+
+class BiasOverWrongAxisAssigned(Linear):
+    def backward(self, grad_out: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
+        G, X = np.asarray(grad_out), np.asarray(self._x)
+        self.W.grad[...] = G.T @ X
+        assert self.b is not None
+        self.b.grad = G.sum(axis=1)  # the same slip, written as an assignment
+        result: npt.NDArray[np.floating[Any]] = G @ self.W.value
+        return result
+
+
+@pytest.mark.parametrize("layer", [BiasOverWrongAxisInPlace, BiasOverWrongAxisAssigned])
+def test_a_gradient_of_the_wrong_shape_gets_one_hint_however_it_is_written(layer: Any) -> None:
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(layer(5, 3, rng=0), np.ones((4, 5)))
+    err = caught.value
+    assert err.parameter == "b"
+    assert err.hint is not None
+    assert err.hint.startswith("b's gradient has shape (4,), but b has shape (3,)")
+    assert "the batch is axis 0" in err.hint
