@@ -22,6 +22,7 @@ registered before this import is kept.) This is the only module of
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -219,6 +220,15 @@ def layer_test(
     and a seed, and runs ``check_layer(layer, X, seed=seed, **check)``
     (``check``: any of its keywords, e.g. ``row_wise=False``, ``hints="slip"``).
     """
+    from gradcheck.checks import check_layer  # the real signature, to name a misspelt keyword now
+
+    known = set(inspect.signature(check_layer).parameters) - {"layer", "x", "seed"}
+    unknown = sorted(set(check) - known)
+    if unknown:
+        raise TypeError(
+            f"layer_test: {', '.join(map(repr, unknown))} is not a keyword of check_layer "
+            f"(it takes {', '.join(sorted(known))})"
+        )
     cases = layer_cases(build, widths=widths, rows=rows, bound=bound, margin=margin, dtype=dtype)
 
     @given(case=cases, seed=st.integers(0, 2**16))

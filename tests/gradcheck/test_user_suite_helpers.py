@@ -73,3 +73,8 @@ def test_the_docs_function_examples_run() -> None:
     for block in ran:
         exec(compile(block, str(DOCS), "exec"), namespace)
     assert len(ran) >= 2
+
+
+def test_a_misspelt_check_keyword_is_named_when_the_test_is_made() -> None:
+    with pytest.raises(TypeError, match=r"layer_test: 'rtoll' is not a keyword of check_layer"):
+        layer_test(Scale, rtoll=1e-3)
