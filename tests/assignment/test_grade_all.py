@@ -114,6 +114,41 @@ def test_a_class_graded_at_once_matches_one_by_one(
     assert _rows(out) == rows
 
 
+def test_a_resumed_run_regrades_what_changed_tests_submission_or_limits(
+    tmp_path: Path,
+) -> None:
+    """Results are kept only when the tests, the submission and the time limits are those
+    they were graded with; stale results are regraded, and counted."""
+    tests = tmp_path / "tests"
+    shutil.copytree(TESTS, tests)
+    subs = tmp_path / "class"
+    subs.mkdir()
+    _folder(subs, "alice")
+    _folder(subs, "bob", WRONG_DOUBLE)
+    out = tmp_path / "out"
+    run = grade_all(subs, tests, out, timeout=4, parallel=2)
+    assert (run.graded, run.resumed, run.regraded) == (2, 0, 0)
+    assert (out / "students" / "alice" / "fingerprint.txt").is_file()
+    assert float(_rows(out)["bob"]["total"]) == 2.0
+    # bob resubmits a fixed folder: only bob is graded again.
+    shutil.copy(MINIMAL / "calc" / "ops.py", subs / "bob" / "calc" / "ops.py")
+    messages: list[str] = []
+    run = grade_all(subs, tests, out, timeout=4, parallel=2, progress=messages.append)
+    assert (run.graded, run.resumed, run.regraded) == (1, 1, 1)
+    assert "1 submission(s) graded by an earlier run are graded again" in messages[1]
+    assert float(_rows(out)["bob"]["total"]) == 5.0
+    # The instructor edits a test file: everyone is graded again.
+    first = sorted(tests.glob("test_*.py"))[0]
+    first.write_text(first.read_text() + "\n# fixed\n")
+    run = grade_all(subs, tests, out, timeout=4, parallel=2)
+    assert (run.graded, run.resumed, run.regraded) == (2, 0, 2)
+    # Caches left by the grading itself change nothing; other time limits do.
+    (tests / "__pycache__").mkdir(exist_ok=True)
+    (tests / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    assert grade_all(subs, tests, out, timeout=4, parallel=2).resumed == 2
+    assert grade_all(subs, tests, out, timeout=5, parallel=2).regraded == 2
+
+
 def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
     root = tmp_path / "export"
     root.mkdir()
@@ -196,6 +231,6 @@ def test_an_interrupted_run_stops_at_once_and_resumes(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert b"interrupted: run the same command again" in err
     assert not (out / "students" / "carol" / "results.json").exists()
-    run = grade_all(subs, TESTS, out, timeout=3, parallel=2)
+    run = grade_all(subs, TESTS, out, timeout=5, parallel=2)  # the same limits: alice kept
     assert (run.resumed, run.graded) == (1, 1)
     assert set(_rows(out)) == {"alice", "carol"}
