@@ -2,8 +2,9 @@
 
 Built from each student's ``results.json`` (as ``grade`` writes it):
 
-- ``grades.csv``: one row a submission (its id, the submitters' names, emails
-  and student ids from Gradescope's metadata), one column a test (its score),
+- ``grades.csv``: one row a submission (its id, its folder or zip name as
+  submitted, the submitters' names, emails and student ids from Gradescope's
+  metadata), one column a test (its score),
   the total, and a ``reason`` when the submission could not be graded or
   looped, crashed or failed to import somewhere (which tests).
 - ``report.md``: the tests most often failed, the gradient-check findings
@@ -114,13 +115,15 @@ def write_class_report(
     totals, trouble = [], []
     with open(out / CSV_NAME, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["id", "names", "emails", "sids", *columns.values(), "total", "reason"])
+        writer.writerow(["id", "folder", "names", "emails", "sids", *columns.values(), "total",
+                         "reason"])  # fmt: skip
         for sub, res in zip(subs, results, strict=True):
             res = res or {"score": 0.0, "output": "not graded yet", "tests": []}
             entries = _by_test(res, tests)
             scores = [entries[t.node_id]["score"] if t.node_id in entries else 0.0 for t in tests]
             reason = row_reason(res, entries, columns)
-            writer.writerow([_csv_cell(v) for v in (sub.id, sub.names, sub.emails, sub.sids)]
+            writer.writerow([_csv_cell(v)
+                             for v in (sub.id, sub.folder, sub.names, sub.emails, sub.sids)]
                             + [f"{s:g}" for s in scores]
                             + [f"{float(res['score']):g}", _csv_cell(reason)])  # fmt: skip
             totals.append(float(res["score"]))

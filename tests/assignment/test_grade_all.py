@@ -82,7 +82,8 @@ def test_a_class_graded_at_once_matches_one_by_one(
     rows = _rows(out)
     assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
     columns = column_names(discover(TESTS))
-    assert list(rows["alice"])[4:-2] == columns
+    assert list(rows["alice"])[5:-2] == columns
+    assert rows["alice"]["folder"] == "alice" and rows["frank"]["folder"] == "frank.zip"
     assert {k: float(r["total"]) for k, r in rows.items()} == {
         "alice": 5.0, "bob": 2.0, "carol": 2.0, "dave": 1.0, "erin": 0.0, "frank": 5.0,
         "mallory": 0.0,
@@ -175,6 +176,28 @@ def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
     (root / "submission_metadata.yml").write_text("x: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(AssignmentError, match="not valid YAML"):
         find_submissions(root)
+
+
+def test_names_with_spaces_or_accents_get_a_row_under_a_safe_id(tmp_path: Path) -> None:
+    """Moodle's folder names (spaces) and accented names are graded, each under an id safe
+    as a file name, with the name as submitted in the ``folder`` column: no one is dropped."""
+    root = tmp_path / "class"
+    root.mkdir()
+    moodle = "Jane Doe_123_assignsubmission_file_"
+    _folder(root, moodle)
+    (root / "josé").mkdir()  # empty: a row with the reason, not a missing row
+    subs, notes = find_submissions(root)
+    ids = {s.folder: s.id for s in subs}
+    assert set(ids) == {moodle, "josé"}
+    assert ids[moodle].startswith("Jane_Doe_123_assignsubmission_file-")
+    assert ids["josé"].startswith("jose-") and ids["josé"].isascii()
+    assert f"{moodle!r}: graded as {ids[moodle]}" in notes[0]
+    out = tmp_path / "out"
+    grade_all(root, TESTS, out, timeout=10, parallel=2)
+    rows = _rows(out)
+    assert {r["folder"]: r["total"] for r in rows.values()} == {moodle: "5", "josé": "0"}
+    assert rows[ids["josé"]]["reason"] == "The submission is empty: no file was found in it."
+    assert (out / "students" / ids[moodle] / "results.json").is_file()
 
 
 def test_unpack_zip_refuses_what_could_escape_or_explode(tmp_path: Path) -> None:
