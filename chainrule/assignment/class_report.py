@@ -14,8 +14,8 @@ Built from each student's ``results.json`` (as ``grade`` writes it):
 
 A test is "failed" when it earned less than its points (a partial score
 counts as failed). Student-written text (names, outputs) is data: in the CSV a
-cell starting with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'`` so a
-spreadsheet does not run it as a formula; in Markdown, ``|`` and line breaks
+cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+a leading ``'`` so a spreadsheet does not run it as a formula; in Markdown, ``|`` and line breaks
 are escaped.
 """
 
@@ -91,8 +91,12 @@ def row_reason(results: dict[str, Any], entries: dict[str, dict[str, Any]], colu
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
 
 
+# What a spreadsheet may read as the start of a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -159,11 +159,15 @@ def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
         "submission_101:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '42'\n"
         "    :email: ada@example.edu\n  :score: 0.0\n"
         "submission_102:\n  :submitters:\n  - :name: '=HYPERLINK(\"x\")'\n  - :name: Bo\n"
+        'submission_103:\n  :submitters:\n  - :name: "\\t=1+1"\n    :sid: "\\r=2+2"\n'
+        "    :email: '@SUM(A1)'\n"
         "../../etc:\n  :submitters: []\n"
     )
+    (root / "submission_103").mkdir()  # empty: graded at once, its row is what matters
     subs, notes = find_submissions(root)
     assert [(s.id, s.names, s.sids) for s in subs] == [
         ("submission_101", "Ada Lovelace", "42"), ("submission_102", '=HYPERLINK("x"); Bo', ""),
+        ("submission_103", "\t=1+1", "\r=2+2"),
     ]  # fmt: skip
     assert notes == ["1 submission(s) in submission_metadata.yml have no folder"]
     out = tmp_path / "out"
@@ -172,6 +176,10 @@ def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
     assert rows["submission_101"]["names"] == "Ada Lovelace"
     assert rows["submission_101"]["total"] == "5"
     assert rows["submission_102"]["names"].startswith("'=HYPERLINK")  # no formula in a sheet
+    # OWASP's list: a leading tab or carriage return can start a formula too.
+    assert rows["submission_103"]["names"] == "'\t=1+1"
+    assert rows["submission_103"]["sids"] == "'\r=2+2"
+    assert rows["submission_103"]["emails"] == "'@SUM(A1)"
     # Only safe_load: a YAML tag that would build an object is refused.
     (root / "submission_metadata.yml").write_text("x: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(AssignmentError, match="not valid YAML"):
