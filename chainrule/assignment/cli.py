@@ -59,7 +59,7 @@ def _run_make(args: argparse.Namespace) -> int:
         f"({report.hidden} hidden), {report.points:g} points; the solution scores full marks"
     )
     for warning in report.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     print(f"  student version:  {out / 'student'}")
     print(f"  autograder:       {out / 'autograder'}")
     print(f"  Gradescope zip:   {out / 'autograder' / 'autograder.zip'}", end="")
