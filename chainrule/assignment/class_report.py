@@ -179,6 +179,22 @@ def _label(text: str, width: int = 46) -> str:
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
+def _draw_panel(ax: Any, counts: Counter[str], title: str, unit: str, empty: str) -> None:
+    """One bar chart of ``counts`` (most common at the top); ``empty`` says so when none."""
+    ax.set_title(title)
+    top = counts.most_common(TOP)[::-1]
+    if not top:  # no bars: a clean panel with the sentence, not an axis from -0.04 to 0.04
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, empty, ha="center", va="center", fontsize=13, color="0.35",
+                transform=ax.transAxes)  # fmt: skip
+        return
+    ax.barh(range(len(top)), [n for _, n in top], color="tab:red" if unit == "submissions"
+            else "tab:blue")  # fmt: skip
+    ax.set_yticks(range(len(top)), [_label(k) for k, _ in top], fontsize=8)
+    ax.set_xlabel(unit)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
 def _write_chart(path: Path, failed: Counter[str], findings: Counter[str]) -> None:
     import matplotlib
 
@@ -186,18 +202,8 @@ def _write_chart(path: Path, failed: Counter[str], findings: Counter[str]) -> No
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(15, 7.5), layout="constrained")
-    panels = [(axes[0], failed, "Tests most often failed", "submissions"),
-              (axes[1], findings, "Gradient-check findings", "students")]  # fmt: skip
-    for ax, counts, title, unit in panels:
-        top = counts.most_common(TOP)[::-1]
-        labels = [_label(k) for k, _ in top]
-        ax.barh(range(len(top)), [n for _, n in top], color="tab:red" if unit == "submissions"
-                else "tab:blue")  # fmt: skip
-        ax.set_yticks(range(len(top)), labels, fontsize=8)
-        ax.set_xlabel(unit)
-        ax.set_title(title)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if not top:
-            ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
+    _draw_panel(axes[0], failed, "Tests most often failed", "submissions", "no failed tests")
+    _draw_panel(axes[1], findings, "Gradient-check findings", "students",
+                "no gradient-check findings")  # fmt: skip
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -15,11 +15,12 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from chainrule.assignment.class_report import column_names, failure_kind
+from chainrule.assignment.class_report import _draw_panel, column_names, failure_kind
 from chainrule.assignment.cli import main
 from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import grade
@@ -241,6 +242,24 @@ def test_failure_kinds() -> None:
     assert failure_kind("Partial credit: 2 of 3\n\nGradcheckError: Gradient") == "gradient check"
     assert failure_kind("The tests could not import your code:\nValueError") == "import failed"
     assert failure_kind("WorkerError: The process running your code was killed") == "crashed"
+
+
+def test_a_chart_panel_with_nothing_to_show_says_so() -> None:
+    """No findings: the panel is a sentence, not an empty axis from -0.04 to 0.04."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (empty, full) = plt.subplots(1, 2)
+    _draw_panel(empty, Counter(), "Gradient-check findings", "students",
+                "no gradient-check findings")  # fmt: skip
+    _draw_panel(full, Counter({"W: wrong gradient — negated": 3}), "Gradient-check findings",
+                "students", "no gradient-check findings")  # fmt: skip
+    assert not empty.axison and not empty.patches
+    assert [t.get_text() for t in empty.texts] == ["no gradient-check findings"]
+    assert full.axison and len(full.patches) == 1 and not full.texts
+    plt.close(fig)
 
 
 def test_an_interrupted_run_stops_at_once_and_resumes(tmp_path: Path) -> None:
