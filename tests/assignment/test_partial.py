@@ -126,10 +126,10 @@ def test_partial_credit_on_a_hypothesis_test_is_refused(tmp_path: Path) -> None:
     tests = tmp_path / "tests"
     tests.mkdir()
     path = tests / "test_x.py"
-    for given in ("@given(st.integers())", "@hypothesis.given(n=st.integers())"):
+    for decorator in ("@given(st.integers())", "@hypothesis.given(n=st.integers())"):
         path.write_text(
             "import hypothesis\nfrom hypothesis import given, strategies as st\n\n"
-            f"@points(2, partial=True)\n{given}\ndef test_a(n): ...\n"
+            f"@points(2, partial=True)\n{decorator}\ndef test_a(n): ...\n"
         )
         refused = r"test_x.py:6: test_a: partial=True cannot be used on a hypothesis test \(@given"
         with pytest.raises(AssignmentError, match=refused + r"\).*fixed-input test"):
