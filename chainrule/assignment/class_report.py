@@ -2,8 +2,9 @@
 
 Built from each student's ``results.json`` (as ``grade`` writes it):
 
-- ``grades.csv``: one row a submission (its id, the submitters' names, emails
-  and student ids from Gradescope's metadata), one column a test (its score),
+- ``grades.csv``: one row a submission (its id, its folder or zip name as
+  submitted, the submitters' names, emails and student ids from Gradescope's
+  metadata), one column a test (its score),
   the total, and a ``reason`` when the submission could not be graded or
   looped, crashed or failed to import somewhere (which tests).
 - ``report.md``: the tests most often failed, the gradient-check findings
@@ -13,8 +14,8 @@ Built from each student's ``results.json`` (as ``grade`` writes it):
 
 A test is "failed" when it earned less than its points (a partial score
 counts as failed). Student-written text (names, outputs) is data: in the CSV a
-cell starting with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'`` so a
-spreadsheet does not run it as a formula; in Markdown, ``|`` and line breaks
+cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+a leading ``'`` so a spreadsheet does not run it as a formula; in Markdown, ``|`` and line breaks
 are escaped.
 """
 
@@ -90,8 +91,12 @@ def row_reason(results: dict[str, Any], entries: dict[str, dict[str, Any]], colu
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items())
 
 
+# What a spreadsheet may read as the start of a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -114,13 +119,15 @@ def write_class_report(
     totals, trouble = [], []
     with open(out / CSV_NAME, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["id", "names", "emails", "sids", *columns.values(), "total", "reason"])
+        writer.writerow(["id", "folder", "names", "emails", "sids", *columns.values(), "total",
+                         "reason"])  # fmt: skip
         for sub, res in zip(subs, results, strict=True):
             res = res or {"score": 0.0, "output": "not graded yet", "tests": []}
             entries = _by_test(res, tests)
             scores = [entries[t.node_id]["score"] if t.node_id in entries else 0.0 for t in tests]
             reason = row_reason(res, entries, columns)
-            writer.writerow([_csv_cell(v) for v in (sub.id, sub.names, sub.emails, sub.sids)]
+            writer.writerow([_csv_cell(v)
+                             for v in (sub.id, sub.folder, sub.names, sub.emails, sub.sids)]
                             + [f"{s:g}" for s in scores]
                             + [f"{float(res['score']):g}", _csv_cell(reason)])  # fmt: skip
             totals.append(float(res["score"]))
@@ -172,6 +179,22 @@ def _label(text: str, width: int = 46) -> str:
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
+def _draw_panel(ax: Any, counts: Counter[str], title: str, unit: str, empty: str) -> None:
+    """One bar chart of ``counts`` (most common at the top); ``empty`` says so when none."""
+    ax.set_title(title)
+    top = counts.most_common(TOP)[::-1]
+    if not top:  # no bars: a clean panel with the sentence, not an axis from -0.04 to 0.04
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, empty, ha="center", va="center", fontsize=13, color="0.35",
+                transform=ax.transAxes)  # fmt: skip
+        return
+    ax.barh(range(len(top)), [n for _, n in top], color="tab:red" if unit == "submissions"
+            else "tab:blue")  # fmt: skip
+    ax.set_yticks(range(len(top)), [_label(k) for k, _ in top], fontsize=8)
+    ax.set_xlabel(unit)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
 def _write_chart(path: Path, failed: Counter[str], findings: Counter[str]) -> None:
     import matplotlib
 
@@ -179,18 +202,8 @@ def _write_chart(path: Path, failed: Counter[str], findings: Counter[str]) -> No
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(15, 7.5), layout="constrained")
-    panels = [(axes[0], failed, "Tests most often failed", "submissions"),
-              (axes[1], findings, "Gradient-check findings", "students")]  # fmt: skip
-    for ax, counts, title, unit in panels:
-        top = counts.most_common(TOP)[::-1]
-        labels = [_label(k) for k, _ in top]
-        ax.barh(range(len(top)), [n for _, n in top], color="tab:red" if unit == "submissions"
-                else "tab:blue")  # fmt: skip
-        ax.set_yticks(range(len(top)), labels, fontsize=8)
-        ax.set_xlabel(unit)
-        ax.set_title(title)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if not top:
-            ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
+    _draw_panel(axes[0], failed, "Tests most often failed", "submissions", "no failed tests")
+    _draw_panel(axes[1], findings, "Gradient-check findings", "students",
+                "no gradient-check findings")  # fmt: skip
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -59,7 +59,7 @@ def _run_make(args: argparse.Namespace) -> int:
         f"({report.hidden} hidden), {report.points:g} points; the solution scores full marks"
     )
     for warning in report.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     print(f"  student version:  {out / 'student'}")
     print(f"  autograder:       {out / 'autograder'}")
     print(f"  Gradescope zip:   {out / 'autograder' / 'autograder.zip'}", end="")
@@ -143,8 +143,9 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     for note in run.notes or []:
         print(f"note: {clean_text(note)}")
     out = Path(args.out)
-    print(f"graded {run.graded}, could not grade {run.failed}, kept {run.resumed} from an "
-          f"earlier run, in {time.perf_counter() - start:.1f} s")  # fmt: skip
+    regraded = f" ({run.regraded} regraded: tests or submission changed)" if run.regraded else ""
+    print(f"graded {run.graded}{regraded}, could not grade {run.failed}, kept {run.resumed} "
+          f"from an earlier run, in {time.perf_counter() - start:.1f} s")  # fmt: skip
     print(f"  grades:        {out / 'grades.csv'}")
     print(f"  class report:  {out / 'report.md'} (chart {out / 'failures.png'})")
     print(f"  per student:   {out / 'students'}/<id>/results.json")

@@ -11,11 +11,16 @@ What a run leaves in ``OUT`` (mode 700: grades are private)::
 
     students/<id>/results.json   Gradescope's results, as `grade` writes them
     students/<id>/grader.log     what the grading process printed (for the staff)
+    students/<id>/fingerprint.txt  what the result was graded from (SHA-256, see below)
     grades.csv, report.md, failures.png   see :mod:`chainrule.assignment.class_report`
 
-A submission whose ``results.json`` exists is not graded again, so an
-interrupted run resumes where it stopped (delete a student's folder to regrade
-them). An empty submission, a zip that cannot be unpacked safely, a grading
+Beside each ``results.json`` a ``fingerprint.txt`` records what the grading
+depended on (:mod:`chainrule.assignment.fingerprint`: the tests, starter and
+reference files, the submission's files, the time limits). A submission whose
+results exist with the same fingerprint is not graded again, so an
+interrupted run resumes where it stopped; one whose tests or files changed
+since (fixed tests, a resubmission) is regraded, and the run says how many.
+An empty submission, a zip that cannot be unpacked safely, a grading
 that crashes or overruns its time: each gets a ``results.json`` with score 0
 and the reason, and the run goes on.
 """
@@ -38,6 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.fingerprint import (
+    assignment_digest,
+    fingerprint,
+    read_fingerprint,
+    write_fingerprint,
+)
 from chainrule.assignment.grade import DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, closed_to_others
 from chainrule.assignment.results import failure, write
 from chainrule.assignment.runner import FRAMEWORK_ROOT, wait_then_end_group
@@ -62,7 +73,8 @@ class ClassRun:
     """What a ``grade-all`` run did, for the command line to print."""
 
     graded: int = 0
-    resumed: int = 0  # already graded by an earlier run: not graded again
+    resumed: int = 0  # already graded by an earlier run, same fingerprint: not graded again
+    regraded: int = 0  # graded by an earlier run, but the tests or the submission changed
     failed: int = 0  # got a results.json with the reason they could not be graded
     seconds: float = 0.0
     notes: list[str] | None = None
@@ -221,15 +233,30 @@ def grade_all(
         "hide": [str(submissions_dir), str(out)],
     }  # fmt: skip
     run = ClassRun(notes=notes)
+    limits = {"timeout": float(timeout), "total_timeout": float(total_timeout)}  # 4 == 4.0
+    shared = assignment_digest(tests_dir, starter, reference, limits)
+    prints = {sub.id: fingerprint(shared, sub.path) for sub in subs}
     todo = []
     for sub in subs:
-        if read_results(results_path(out, sub)) is not None:
-            run.resumed += 1
-        else:
-            todo.append(sub)
+        dest = results_path(out, sub)
+        if read_results(dest) is not None:
+            if read_fingerprint(dest.parent) == prints[sub.id]:
+                run.resumed += 1
+                continue
+            run.regraded += 1
+        # Stale or partial results go before grading: never kept if this grading fails.
+        # The fingerprint is written first, so a results.json that appears later (even
+        # just before an interruption) is known to be from these inputs.
+        dest.unlink(missing_ok=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_fingerprint(dest.parent, prints[sub.id])
+        todo.append(sub)
     say = progress or (lambda text: None)
     if run.resumed:
         say(f"{run.resumed} submission(s) already graded by an earlier run: kept")
+    if run.regraded:
+        say(f"{run.regraded} submission(s) graded by an earlier run are graded again: "
+            f"the tests, the time limits or the submission changed since")  # fmt: skip
     children = _Children()
     become_subreaper()  # what an interrupted grading leaves behind comes to us, to be killed
     count = [0]

@@ -34,6 +34,7 @@ from chainrule.assignment.wheel import (
     build_wheel,
     download_dependency_wheels,
     framework_version,
+    wheel_targets,
 )
 
 _SKIP = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache", "*.pyc")
@@ -42,6 +43,13 @@ NO_WHEEL_REFUSED = (
     "without a wheel neither the autograder's setup.sh nor a student could install it. "
     "Name an index that serves chainrule=={version} (--index-url URL), or drop --no-wheel "
     "to ship the wheel in the zip and in the student's folder"
+)
+
+NO_STUDENT_DEPENDENCIES = (
+    "student/wheels holds only the chainrule wheel, not NumPy, pytest and hypothesis: a "
+    "student without the package index cannot install (the README's --no-index line fails). "
+    "Add their wheels with --student-wheels here|gradescope|PY:PLATFORM (e.g. "
+    "--student-wheels 3.12:win_amd64), once for each Python and platform your students use"
 )
 
 
@@ -99,6 +107,7 @@ def install_section(
     version: str,
     index_url: str | None,
     student_targets: list[WheelTarget],
+    bundled: list[str] | None = None,
 ) -> str:
     """The student README's "Install" section: the commands that install from ``wheels/``."""
     venv = (
@@ -122,7 +131,10 @@ def install_section(
     )
     offline = line.replace("pip install ", "pip install --no-index ", 1)
     if student_targets:
-        which = "; ".join(t.describe() for t in student_targets)
+        # Exactly what the wheels in wheels/ are for, read from their own tags.
+        which = "; ".join(wheel_targets(bundled or [])) or "; ".join(
+            t.describe() for t in student_targets
+        )
         return text + (
             f"Without access to the package index, add `--no-index`; `wheels/` holds NumPy, "
             f"pytest and hypothesis for {which}:\n\n    {offline}\n"
@@ -261,7 +273,10 @@ def make(
             for target in targets:  # an error here stops make: the instructor asked for them
                 download_dependency_wheels(student / "wheels", target)
             report.student_wheels = sorted(p.name for p in (student / "wheels").glob("*.whl"))
-        _write_readme(student, install_section(wheel_name, version, index_url, targets))
+            if not targets:
+                report.warnings.append(NO_STUDENT_DEPENDENCIES)
+        _write_readme(student, install_section(wheel_name, version, index_url, targets,
+                                               report.student_wheels))  # fmt: skip
         for name, text in scripts(
             wheel_name, version, timeout, index_url=index_url, offline=offline
         ).items():

@@ -18,10 +18,15 @@ cells as in ``.py`` files.
   module is the source of its cells, in order. From there on a notebook is
   graded exactly as ``.py`` files are: imported only by the sandboxed worker,
   under each test's time limit. Cells without a module (the student's
-  experiments) are not run. A module whose cells hold an IPython magic or a
-  shell escape (a line starting with ``%`` or ``!``, or ``get_ipython()``)
-  is not run either: importing it raises an ``ImportError`` that says which
-  cell and line, so every test that needs it fails with that message.
+  experiments) are not run. A cell that parses as Python is Python, whatever
+  its lines start with (``!= b`` continuing a line, ``% x`` formatting, a
+  docstring line). A module with a cell that does not parse is not run: if
+  the failing line is IPython syntax (a line starting with ``%``, ``%%`` or
+  ``!``, or ``x = !cmd`` / ``x = %magic``) the reason says magics and shell
+  escapes are not run, else it is the ``SyntaxError``; a cell calling
+  ``get_ipython()`` is refused too. Importing a refused module raises an
+  ``ImportError`` that says which cell and line, so every test that needs it
+  fails with that message.
 - In Jupyter, :func:`enable_in_jupyter` (the notebook's first cell) makes a
   marked cell, when run, define its module, so cells import each other
   (``from backprop.linear import Linear``) as the grader's modules do.
@@ -34,6 +39,7 @@ structure checked), never through Jupyter, and executes nothing.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -51,7 +57,9 @@ INSTALL_MARK = "<!-- chainrule:install -->"  # where make writes the install sec
 MAX_NOTEBOOK = 16 * 2**20  # bytes
 MODULE_LINE = "# chainrule: module "  # a code cell's first line: which module it is
 _MODULE = re.compile(r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$")
-_MAGIC = re.compile(r"^\s*[%!]|\bget_ipython\s*\(")
+# IPython syntax on a line that does not parse: a magic or shell escape as the
+# line's first token, or its output assigned (``files = !ls``, ``x = %env``).
+_IPYTHON_LINE = re.compile(r"^\s*(?:[%!]|[A-Za-z_][\w.,\s]*=\s*[%!])")
 
 
 def _source(cell: dict[str, Any]) -> str:
@@ -101,11 +109,36 @@ def is_hidden(cell: dict[str, Any]) -> bool:
     return isinstance(mark, dict) and mark.get("hidden") is True
 
 
-def _magic(source: str) -> tuple[int, str] | None:
-    for number, line in enumerate(source.splitlines(), 1):
-        if _MAGIC.search(line):
-            return number, line.strip()[:80]
+def _refusal(source: str) -> tuple[int, str, str] | None:
+    """Why a cell cannot be run as Python: ``(line, the line, reason)``, or None if it can.
+
+    The cell is parsed first: valid Python is never refused for how its lines
+    start. Only a cell that does not parse is searched for IPython syntax, on
+    the line where parsing failed.
+    """
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        number = min(max(exc.lineno or 1, 1), max(len(lines), 1))
+        line = lines[number - 1] if lines else ""
+        if _IPYTHON_LINE.match(line):
+            return number, line.strip()[:80], MAGIC_REASON
+        return number, line.strip()[:80], f"SyntaxError: {exc.msg}"
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "get_ipython"
+        ):
+            return node.lineno, lines[node.lineno - 1].strip()[:80], MAGIC_REASON
     return None
+
+
+MAGIC_REASON = (
+    "IPython magics and shell escapes (%magic, %%magic, !cmd, x = !cmd, get_ipython()) "
+    "are not run by the grader"
+)
 
 
 def notebook_modules(path: Path) -> tuple[dict[str, str], list[str]]:
@@ -121,12 +154,13 @@ def notebook_modules(path: Path) -> tuple[dict[str, str], list[str]]:
         if module is None:
             loose += bool(source.strip()) and source.strip() != SETUP_CELL
             continue
-        magic = _magic(source)
-        if magic is not None and module not in refused:
+        refusal = _refusal(source)
+        if refusal is not None and module not in refused:
+            number, line, reason = refusal
+            fix = "remove them" if reason == MAGIC_REASON else "fix it"
             refused[module] = (
-                f"{path.name}, cell {index}, line {magic[0]} ({magic[1]!r}): IPython magics and "
-                f"shell escapes (lines starting with % or !, get_ipython()) are not run by the "
-                f"grader; remove them from the cells of {module}"
+                f"{path.name}, cell {index}, line {number} ({line!r}): {reason}; "
+                f"{fix} in the cells of {module}"
             )
         modules.setdefault(module, []).append(source.rstrip("\n") + "\n")
     notes = [f"{refused[m]}." for m in refused]

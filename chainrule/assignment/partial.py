@@ -11,9 +11,13 @@ across calls is not right). So ``W`` wrong, ``b`` and the input right gives
 Rules, chosen so that partial credit is never given for what was not shown:
 
 - Only the check that failed the test counts. A test stops at its first
-  failing check, so checks after it never ran; and a hypothesis test runs its
-  checks on many examples, of which only the failing one is reported. (Write
-  one check per partial test when every check should count on its own.)
+  failing check, so checks after it never ran. (Write one check per partial
+  test when every check should count on its own.)
+- Never on a hypothesis test (``@given``): reading the tests refuses
+  ``partial=True`` there. Hypothesis reports the *shrunk* failing example,
+  the simplest it found (``N=1``, zeros), where wrong code is often nearly
+  right: code right only at ``N=1`` would earn most of the points. Partial
+  credit goes on a fixed-input test beside the all-or-nothing ``@given`` one.
 - A finding that names none of the checked tensors (the forward pass differs
   from the reference, ``parameters()`` lists other tensors) or a crash of the
   student's code voids the whole check: the gradients of a different function,
@@ -28,6 +32,15 @@ objects, never from anything the student's code returned as a verdict.
 from __future__ import annotations
 
 from typing import Any
+
+# Why reading the tests refuses partial=True on a @given test (see the rules above).
+PARTIAL_WITH_GIVEN = (
+    "partial=True cannot be used on a hypothesis test (@given): hypothesis shrinks a failure "
+    "to its simplest example (N=1, zeros, ones), where wrong code is often nearly right, so "
+    "the credit would be for the shrunk example, not for the code. Give partial credit on a "
+    "fixed-input test instead (one check_layer call on fixed arrays, e.g. from "
+    "np.random.default_rng(0)), and keep the @given test all-or-nothing beside it"
+)
 
 # Findings after which no tensor of the check can be credited.
 _VOIDING_KINDS = frozenset({"raised an exception"})  # gradcheck.Kind.RAISED (a str)

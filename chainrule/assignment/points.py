@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.partial import PARTIAL_WITH_GIVEN
 from chainrule.assignment.settings import FEEDBACK_LEVELS
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -57,7 +58,9 @@ def points(
     partial : bool, default False
         When the test fails on a gradient check, give the share of that
         check's tensors (the input, ``W``, ``b``...) whose gradients are
-        right: ``value × right / checked``. Any other failure earns 0. See
+        right: ``value × right / checked``. Any other failure earns 0. Not
+        allowed on a hypothesis test (``@given``): the reported failure is the
+        shrunk example, where wrong code is often nearly right. See
         :mod:`chainrule.assignment.partial`.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -72,6 +75,9 @@ def points(
         )
 
     def mark(test: F) -> F:
+        # @points above @given: the test is hypothesis's wrapper, which says so.
+        if partial and getattr(test, "is_hypothesis_test", False):
+            raise AssignmentError(f"points: {PARTIAL_WITH_GIVEN}")
         return test
 
     return mark

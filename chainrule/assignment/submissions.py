@@ -17,11 +17,13 @@ Everything here reads student material, so it is treated as hostile data:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import re
 import shutil
 import stat
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -41,15 +43,30 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,199}$")  # a folder or zip nam
 class Submission:
     """One student's (or group's) submission."""
 
-    id: str  # the folder or zip name (Gradescope: ``submission_123``): safe as a file name
+    id: str  # the folder or zip name (Gradescope: ``submission_123``), or one made safe from it
     path: Path  # a folder, or a .zip file to unpack
     names: str = ""  # the submitters' names (Gradescope's metadata), "; "-separated
     emails: str = ""
     sids: str = ""
+    folder: str = ""  # the folder or zip name as submitted (may hold spaces, accents...)
 
     @property
     def is_zip(self) -> bool:
         return self.path.suffix.lower() == ".zip"
+
+
+def safe_id(name: str) -> str:
+    """``name`` as a safe file name, for a folder or zip name that is not one already.
+
+    Names such as Moodle's ``Jane Doe_123_assignsubmission_file_`` or ``josé``
+    keep their letters (accents dropped: ``jose``), with any other run of
+    characters made ``_``, and a short hash of the full name appended so two
+    names that differ only in what was replaced stay apart.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_.@+-]+", "_", ascii_name).strip("_.-+@")[:150]
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{slug or 'submission'}-{digest}"
 
 
 def _submitters(entry: Any) -> tuple[str, str, str]:
@@ -91,6 +108,8 @@ def find_submissions(root: Path) -> tuple[list[Submission], list[str]]:
     each of its folders is one submission, with the submitters' names; a
     folder the metadata does not list is graded too, without names. Otherwise
     every folder and every ``.zip`` at the top of ``root`` is a submission.
+    Each gets an id safe as a file name: its own name when it is one, else
+    :func:`safe_id` of it (the name as submitted stays in ``folder``).
     """
     if not root.is_dir():
         raise AssignmentError(f"submissions folder {root} does not exist")
@@ -111,10 +130,10 @@ def find_submissions(root: Path) -> tuple[list[Submission], list[str]]:
             continue
         ident = name[:-4] if is_zip else name
         if not _ID.match(ident):
-            notes.append(f"{name}: a name with unusual characters, passed over (rename it)")
-            continue
+            ident = safe_id(ident)
+            notes.append(f"{name!r}: graded as {ident} (its name is not a safe file name)")
         names, emails, sids = _submitters(metadata.get(name))
-        found.append(Submission(ident, entry, names, emails, sids))
+        found.append(Submission(ident, entry, names, emails, sids, folder=name))
     ids = [s.id for s in found]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.assignment.errors import AssignmentError
+from chainrule.assignment.partial import PARTIAL_WITH_GIVEN
 from chainrule.assignment.settings import FEEDBACK_LEVELS
 
 
@@ -58,6 +59,17 @@ def _literal(node: ast.expr, where: str) -> object:
             f"{where}: the arguments of @points must be literals (e.g. @points(2, "
             f"hidden=True)), got {ast.unparse(node)!r}"
         ) from exc
+
+
+def _uses_given(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The test is decorated with hypothesis's ``@given`` (``given(...)``, ``hypothesis.given``)."""
+    for deco in func.decorator_list:
+        call = deco.func if isinstance(deco, ast.Call) else deco
+        if (isinstance(call, ast.Name) and call.id == "given") or (
+            isinstance(call, ast.Attribute) and call.attr == "given"
+        ):
+            return True
+    return False
 
 
 def _imports_hypothesis(tree: ast.Module) -> bool:
@@ -114,6 +126,8 @@ def read_test_file(path: Path, rel: str) -> list[GradedTest]:
         partial = options.get("partial", False)
         if not isinstance(partial, bool):
             raise AssignmentError(f"{where}: partial must be True or False, got {partial!r}")
+        if partial and _uses_given(node):
+            raise AssignmentError(f"{where}: {node.name}: {PARTIAL_WITH_GIVEN}")
         feedback = options.get("feedback")
         if feedback is not None and feedback not in FEEDBACK_LEVELS:
             raise AssignmentError(

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,13 @@ class WheelTarget:
     platforms: tuple[str, ...] = ()  # pip platform tags; empty: this machine's
 
     def describe(self) -> str:
+        """The Python and platform by name (never "this platform": a README is read elsewhere)."""
         if self.python is None:
-            return f"Python {sys.version_info.major}.{sys.version_info.minor} on this platform"
-        return f"Python {self.python} on {', '.join(self.platforms) or 'this platform'}"
+            return (
+                f"Python {sys.version_info.major}.{sys.version_info.minor} on "
+                f"{sysconfig.get_platform()}"
+            )
+        return f"Python {self.python} on {', '.join(self.platforms) or sysconfig.get_platform()}"
 
 
 # Gradescope's default autograder image: Ubuntu 22.04, its python3 is 3.10, x86-64.
@@ -122,6 +127,22 @@ def parse_target(text: str) -> WheelTarget:
             f"'3.12:win_amd64' or '3.11:macosx_11_0_arm64', got {text!r}"
         )
     return WheelTarget(python, tuple(platforms.split(",")))
+
+
+def wheel_targets(names: list[str]) -> list[str]:
+    """What the binary wheels among ``names`` run on, from their tags: ``CPython 3.11 on
+    manylinux_2_17_x86_64`` (pure-Python ``-none-any`` wheels run anywhere and say nothing)."""
+    found = []
+    for name in names:
+        parts = name.removesuffix(".whl").split("-")
+        if len(parts) < 5 or parts[-1] == "any":
+            continue
+        python, platform = parts[-3].split(".")[0], parts[-1].split(".")[0]
+        match = re.fullmatch(r"cp(\d)(\d+)", python)
+        label = f"CPython {match[1]}.{match[2]}" if match else python
+        if f"{label} on {platform}" not in found:
+            found.append(f"{label} on {platform}")
+    return found
 
 
 def download_dependency_wheels(dest: Path, target: WheelTarget) -> list[str]:

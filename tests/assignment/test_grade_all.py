@@ -15,11 +15,12 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from chainrule.assignment.class_report import column_names, failure_kind
+from chainrule.assignment.class_report import _draw_panel, column_names, failure_kind
 from chainrule.assignment.cli import main
 from chainrule.assignment.errors import AssignmentError
 from chainrule.assignment.grade import grade
@@ -82,7 +83,8 @@ def test_a_class_graded_at_once_matches_one_by_one(
     rows = _rows(out)
     assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
     columns = column_names(discover(TESTS))
-    assert list(rows["alice"])[4:-2] == columns
+    assert list(rows["alice"])[5:-2] == columns
+    assert rows["alice"]["folder"] == "alice" and rows["frank"]["folder"] == "frank.zip"
     assert {k: float(r["total"]) for k, r in rows.items()} == {
         "alice": 5.0, "bob": 2.0, "carol": 2.0, "dave": 1.0, "erin": 0.0, "frank": 5.0,
         "mallory": 0.0,
@@ -114,6 +116,41 @@ def test_a_class_graded_at_once_matches_one_by_one(
     assert _rows(out) == rows
 
 
+def test_a_resumed_run_regrades_what_changed_tests_submission_or_limits(
+    tmp_path: Path,
+) -> None:
+    """Results are kept only when the tests, the submission and the time limits are those
+    they were graded with; stale results are regraded, and counted."""
+    tests = tmp_path / "tests"
+    shutil.copytree(TESTS, tests)
+    subs = tmp_path / "class"
+    subs.mkdir()
+    _folder(subs, "alice")
+    _folder(subs, "bob", WRONG_DOUBLE)
+    out = tmp_path / "out"
+    run = grade_all(subs, tests, out, timeout=4, parallel=2)
+    assert (run.graded, run.resumed, run.regraded) == (2, 0, 0)
+    assert (out / "students" / "alice" / "fingerprint.txt").is_file()
+    assert float(_rows(out)["bob"]["total"]) == 2.0
+    # bob resubmits a fixed folder: only bob is graded again.
+    shutil.copy(MINIMAL / "calc" / "ops.py", subs / "bob" / "calc" / "ops.py")
+    messages: list[str] = []
+    run = grade_all(subs, tests, out, timeout=4, parallel=2, progress=messages.append)
+    assert (run.graded, run.resumed, run.regraded) == (1, 1, 1)
+    assert "1 submission(s) graded by an earlier run are graded again" in messages[1]
+    assert float(_rows(out)["bob"]["total"]) == 5.0
+    # The instructor edits a test file: everyone is graded again.
+    first = sorted(tests.glob("test_*.py"))[0]
+    first.write_text(first.read_text() + "\n# fixed\n")
+    run = grade_all(subs, tests, out, timeout=4, parallel=2)
+    assert (run.graded, run.resumed, run.regraded) == (2, 0, 2)
+    # Caches left by the grading itself change nothing; other time limits do.
+    (tests / "__pycache__").mkdir(exist_ok=True)
+    (tests / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    assert grade_all(subs, tests, out, timeout=4, parallel=2).resumed == 2
+    assert grade_all(subs, tests, out, timeout=5, parallel=2).regraded == 2
+
+
 def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
     root = tmp_path / "export"
     root.mkdir()
@@ -123,11 +160,15 @@ def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
         "submission_101:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '42'\n"
         "    :email: ada@example.edu\n  :score: 0.0\n"
         "submission_102:\n  :submitters:\n  - :name: '=HYPERLINK(\"x\")'\n  - :name: Bo\n"
+        'submission_103:\n  :submitters:\n  - :name: "\\t=1+1"\n    :sid: "\\r=2+2"\n'
+        "    :email: '@SUM(A1)'\n"
         "../../etc:\n  :submitters: []\n"
     )
+    (root / "submission_103").mkdir()  # empty: graded at once, its row is what matters
     subs, notes = find_submissions(root)
     assert [(s.id, s.names, s.sids) for s in subs] == [
         ("submission_101", "Ada Lovelace", "42"), ("submission_102", '=HYPERLINK("x"); Bo', ""),
+        ("submission_103", "\t=1+1", "\r=2+2"),
     ]  # fmt: skip
     assert notes == ["1 submission(s) in submission_metadata.yml have no folder"]
     out = tmp_path / "out"
@@ -136,10 +177,36 @@ def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:
     assert rows["submission_101"]["names"] == "Ada Lovelace"
     assert rows["submission_101"]["total"] == "5"
     assert rows["submission_102"]["names"].startswith("'=HYPERLINK")  # no formula in a sheet
+    # OWASP's list: a leading tab or carriage return can start a formula too.
+    assert rows["submission_103"]["names"] == "'\t=1+1"
+    assert rows["submission_103"]["sids"] == "'\r=2+2"
+    assert rows["submission_103"]["emails"] == "'@SUM(A1)"
     # Only safe_load: a YAML tag that would build an object is refused.
     (root / "submission_metadata.yml").write_text("x: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(AssignmentError, match="not valid YAML"):
         find_submissions(root)
+
+
+def test_names_with_spaces_or_accents_get_a_row_under_a_safe_id(tmp_path: Path) -> None:
+    """Moodle's folder names (spaces) and accented names are graded, each under an id safe
+    as a file name, with the name as submitted in the ``folder`` column: no one is dropped."""
+    root = tmp_path / "class"
+    root.mkdir()
+    moodle = "Jane Doe_123_assignsubmission_file_"
+    _folder(root, moodle)
+    (root / "josé").mkdir()  # empty: a row with the reason, not a missing row
+    subs, notes = find_submissions(root)
+    ids = {s.folder: s.id for s in subs}
+    assert set(ids) == {moodle, "josé"}
+    assert ids[moodle].startswith("Jane_Doe_123_assignsubmission_file-")
+    assert ids["josé"].startswith("jose-") and ids["josé"].isascii()
+    assert f"{moodle!r}: graded as {ids[moodle]}" in notes[0]
+    out = tmp_path / "out"
+    grade_all(root, TESTS, out, timeout=10, parallel=2)
+    rows = _rows(out)
+    assert {r["folder"]: r["total"] for r in rows.values()} == {moodle: "5", "josé": "0"}
+    assert rows[ids["josé"]]["reason"] == "The submission is empty: no file was found in it."
+    assert (out / "students" / ids[moodle] / "results.json").is_file()
 
 
 def test_unpack_zip_refuses_what_could_escape_or_explode(tmp_path: Path) -> None:
@@ -177,6 +244,24 @@ def test_failure_kinds() -> None:
     assert failure_kind("WorkerError: The process running your code was killed") == "crashed"
 
 
+def test_a_chart_panel_with_nothing_to_show_says_so() -> None:
+    """No findings: the panel is a sentence, not an empty axis from -0.04 to 0.04."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (empty, full) = plt.subplots(1, 2)
+    _draw_panel(empty, Counter(), "Gradient-check findings", "students",
+                "no gradient-check findings")  # fmt: skip
+    _draw_panel(full, Counter({"W: wrong gradient — negated": 3}), "Gradient-check findings",
+                "students", "no gradient-check findings")  # fmt: skip
+    assert not empty.axison and not empty.patches
+    assert [t.get_text() for t in empty.texts] == ["no gradient-check findings"]
+    assert full.axison and len(full.patches) == 1 and not full.texts
+    plt.close(fig)
+
+
 def test_an_interrupted_run_stops_at_once_and_resumes(tmp_path: Path) -> None:
     subs = tmp_path / "class"
     subs.mkdir()
@@ -196,6 +281,6 @@ def test_an_interrupted_run_stops_at_once_and_resumes(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert b"interrupted: run the same command again" in err
     assert not (out / "students" / "carol" / "results.json").exists()
-    run = grade_all(subs, TESTS, out, timeout=3, parallel=2)
+    run = grade_all(subs, TESTS, out, timeout=5, parallel=2)  # the same limits: alice kept
     assert (run.resumed, run.graded) == (1, 1)
     assert set(_rows(out)) == {"alice", "carol"}

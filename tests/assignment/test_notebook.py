@@ -49,14 +49,45 @@ def test_cells_become_modules_and_magics_are_refused(tmp_path: Path) -> None:
     assert modules["pkg/b.py"].startswith("raise ImportError(")
     assert notes[0] == (
         "hw.ipynb, cell 5, line 2 ('%timeit numpy.ones(3)'): IPython magics and shell escapes "
-        "(lines starting with % or !, get_ipython()) are not run by the grader; remove them "
-        "from the cells of pkg/b.py."
+        "(%magic, %%magic, !cmd, x = !cmd, get_ipython()) are not run by the grader; remove "
+        "them in the cells of pkg/b.py."
     )
     assert "cell 6, line 2 ('!rm -rf /')" in notes[1]
     assert notes[2] == "hw.ipynb: 1 code cell(s) without a module are not run by the grader."
     (tmp_path / "bad.ipynb").write_text('{"cells": 3}')
     with pytest.raises(AssignmentError, match="not a Jupyter notebook"):
         notebook_modules(tmp_path / "bad.ipynb")
+
+
+def test_valid_python_is_never_taken_for_a_magic(tmp_path: Path) -> None:
+    """Lines starting with % or ! inside valid Python (a continued expression, % formatting,
+    a docstring) are Python; IPython syntax is looked for only in a cell that does not parse,
+    and any other SyntaxError is reported with its cell and line."""
+    nb = _notebook(tmp_path / "hw.ipynb", [
+        ("code", f"{MODULE_LINE}pkg/a.py\ndef differ(a, b):\n    return (\n        a\n"
+                 f"        != b\n    )"),
+        ("code", f"{MODULE_LINE}pkg/a.py\ndef show(x):\n    return (\"loss %.3f\"\n"
+                 f"            % x)"),
+        ("code", f'{MODULE_LINE}pkg/a.py\ndef doc():\n    """Percent:\n%d is a format.\n    """'),
+        ("code", f"{MODULE_LINE}pkg/b.py\nx = 1\nfiles = !ls"),
+        ("code", f"{MODULE_LINE}pkg/c.py\nenv = %env"),
+        ("code", f"{MODULE_LINE}pkg/d.py\nx = 1\ndef f(:\n    pass"),
+        ("code", f"{MODULE_LINE}pkg/e.py\nshell = get_ipython()"),
+    ])  # fmt: skip
+    modules, notes = notebook_modules(nb)
+    namespace: dict[str, Any] = {}
+    exec(modules["pkg/a.py"], namespace)
+    assert namespace["differ"](1, 2) is True and namespace["show"](0.5) == "loss 0.500"
+    for module in ("pkg/b.py", "pkg/c.py", "pkg/d.py", "pkg/e.py"):
+        assert modules[module].startswith("raise ImportError(")
+    assert not any("pkg/a.py" in note for note in notes)
+    assert notes[0].startswith("hw.ipynb, cell 4, line 2 ('files = !ls'): IPython magics")
+    assert notes[1].startswith("hw.ipynb, cell 5, line 1 ('env = %env'): IPython magics")
+    assert notes[2] == (
+        "hw.ipynb, cell 6, line 2 ('def f(:'): SyntaxError: invalid syntax; fix it in the "
+        "cells of pkg/d.py."
+    )
+    assert notes[3].startswith("hw.ipynb, cell 7, line 1 ('shell = get_ipython()'): IPython")
 
 
 def test_enable_in_jupyter_lets_cells_import_each_other() -> None:

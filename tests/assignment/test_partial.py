@@ -16,7 +16,7 @@ from chainrule.assignment.grade import NO_PARTIAL_CREDIT, grade
 from chainrule.assignment.partial import describe, partial_score, read_marks, tensor_marks
 from chainrule.assignment.points import points
 from chainrule.assignment.results import validate
-from chainrule.assignment.testfiles import read_test_file
+from chainrule.assignment.testfiles import discover, read_test_file
 from gradcheck import EntryRow, Finding, GradcheckError, Kind, TensorResult, check_layer
 
 SRC = Path(__file__).resolve().parents[2] / "assignments" / "backprop_by_hand"
@@ -117,6 +117,36 @@ def test_points_partial_is_read_and_checked(tmp_path: Path) -> None:
         read_test_file(path, "test_x.py")
     with pytest.raises(AssignmentError, match="partial must be True or False"):
         points(3, partial="yes")  # type: ignore[arg-type]
+
+
+def test_partial_credit_on_a_hypothesis_test_is_refused(tmp_path: Path) -> None:
+    """Hypothesis reports the shrunk example (N=1), where wrong code is often nearly right:
+    partial credit there would pay for the shrinking, so reading the tests refuses it, for
+    make and grade alike, saying what to write instead."""
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    path = tests / "test_x.py"
+    for decorator in ("@given(st.integers())", "@hypothesis.given(n=st.integers())"):
+        path.write_text(
+            "import hypothesis\nfrom hypothesis import given, strategies as st\n\n"
+            f"@points(2, partial=True)\n{decorator}\ndef test_a(n): ...\n"
+        )
+        refused = r"test_x.py:6: test_a: partial=True cannot be used on a hypothesis test \(@given"
+        with pytest.raises(AssignmentError, match=refused + r"\).*fixed-input test"):
+            discover(tests)
+    # All-or-nothing @given tests, and partial credit on a fixed-input test, stay allowed.
+    path.write_text(
+        "from hypothesis import given, strategies as st\n\n@points(2)\n@given(st.integers())"
+        "\ndef test_a(n): ...\n\n@points(2, partial=True)\ndef test_b(): ...\n"
+    )
+    assert [(t.function, t.partial) for t in discover(tests)] == [
+        ("test_a", False), ("test_b", True)
+    ]  # fmt: skip
+    # At run time too, with @points above @given.
+    from hypothesis import given, strategies
+
+    with pytest.raises(AssignmentError, match="cannot be used on a hypothesis test"):
+        points(2, partial=True)(given(strategies.integers())(lambda n: None))
 
 
 @pytest.mark.parametrize(
