@@ -23,7 +23,6 @@ Errors are built by the caller's ``refuse(why)``, so a checkpoint raises
 
 from __future__ import annotations
 
-import math
 import zipfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from chainrule.npy import NpyHeaderError, read_header
 from layers.errors import ChainruleError
 
 FLOOR = 16 * 2**20  # bytes any archive may expand to: small files are never in the way
@@ -154,42 +154,23 @@ class NpzArchive:
         except ChainruleError:
             raise
         except _READ_ERRORS as exc:
-            # NumPy's own text names its parser's internals, or advises allow_pickle=True,
-            # which is exactly wrong for a file from elsewhere: say what is wrong instead.
-            why = (
-                "longer than the 10,000 bytes NumPy reads"
-                if "max_header_size" in str(exc)
-                else "not the plain dictionary NumPy writes"
-            )
-            raise self._refuse(f"member {key!r} has no readable .npy header ({why})") from exc
+            raise self._refuse(f"member {key!r} cannot be read ({exc})") from exc
         return member
 
     def _header(
         self, key: str, info: zipfile.ZipInfo, fp: IO[bytes], kinds: Collection[str]
     ) -> Member:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise self._refuse(f"member {key!r} has .npy format version {version}")
-        offset = fp.tell()
-        if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
-            raise self._refuse(f"member {key!r} holds {dtype} values, not plain numbers")
-        # NumPy cannot even describe an array whose non-zero sides multiply past 2⁶³
-        # (a shape (0, 10²¹) holds 0 bytes, yet reshaping to it raises): refuse it here.
-        sides = math.prod(n for n in shape if n > 0) * dtype.itemsize
-        if dtype.itemsize == 0 or any(n < 0 for n in shape) or len(shape) > 32 or sides >= 2**62:
-            raise self._refuse(f"member {key!r} has an impossible shape {shape} of {dtype}")
-        nbytes = math.prod(shape) * dtype.itemsize
-        holds = info.file_size - offset
-        if nbytes != holds:
+        try:
+            header = read_header(fp, kinds)
+        except NpyHeaderError as exc:
+            raise self._refuse(f"member {key!r} {exc}") from None
+        holds = info.file_size - header.offset
+        if header.nbytes != holds:
             raise self._refuse(
-                f"member {key!r} declares shape {shape} of {dtype} ({size_text(nbytes)}) "
-                f"but holds {size_text(max(holds, 0))}"
+                f"member {key!r} declares shape {header.shape} of {header.dtype} "
+                f"({size_text(header.nbytes)}) but holds {size_text(max(holds, 0))}"
             )
-        return Member(key, tuple(shape), dtype, bool(fortran), nbytes)
+        return Member(key, header.shape, header.dtype, header.fortran_order, header.nbytes)
 
     def read(self, key: str, kinds: Collection[str] = "biuf") -> npt.NDArray[Any]:
         """The array ``key`` in native byte order, read within the archive's budget."""

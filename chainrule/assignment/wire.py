@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import socket
 import struct
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from chainrule.npy import NpyHeaderError, read_header
 
 MAX_MESSAGE = 128 * 2**20  # a message (arrays included) larger than this is refused
 MAX_HEADER = 8 * 2**20  # its JSON part: parsed whole, so kept small
@@ -107,24 +108,17 @@ def array_bytes(arr: np.ndarray[Any, Any]) -> bytes:
 
 def array_from_bytes(blob: bytes) -> np.ndarray[Any, Any]:
     """An array from ``.npy`` bytes, checked before anything is allocated."""
-    f = io.BytesIO(blob)
     try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ProtocolError(f"unsupported .npy version {version}")
-    except (ValueError, OSError) as exc:
-        raise ProtocolError(f"not an .npy array: {exc}") from None
-    if dtype.hasobject or dtype.kind not in "biufc" or dtype.fields is not None:
-        raise ProtocolError(f"an array of {dtype} is not plain numbers")
-    count = math.prod(shape)
-    if count * dtype.itemsize != len(blob) - f.tell():
-        raise ProtocolError(f"an array of shape {shape} does not match its bytes")
-    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=f.tell())
-    arr: np.ndarray[Any, Any] = flat.reshape(shape, order="F" if fortran else "C").copy()
+        header = read_header(io.BytesIO(blob), kinds="biufc")
+    except NpyHeaderError as exc:
+        raise ProtocolError(f"not an .npy array of plain numbers: it {exc}") from None
+    if header.nbytes != len(blob) - header.offset:
+        raise ProtocolError(f"an array of shape {header.shape} does not match its bytes")
+    count = header.nbytes // header.dtype.itemsize
+    flat = np.frombuffer(blob, dtype=header.dtype, count=count, offset=header.offset)
+    arr: np.ndarray[Any, Any] = flat.reshape(
+        header.shape, order="F" if header.fortran_order else "C"
+    ).copy()
     return arr
 
 

@@ -92,6 +92,15 @@ def test_a_huge_declared_shape_is_refused_before_any_allocation() -> None:
         array_from_bytes(crafted)
 
 
+def test_a_zero_size_shape_numpy_cannot_describe_is_a_protocol_error() -> None:
+    """(0, 10²¹) holds no bytes, so the size check passes; reshaping to it raises ValueError."""
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1000000000000000000000), }"
+    header = header.ljust(118) + b"\n"
+    crafted = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header
+    with pytest.raises(ProtocolError, match="impossible shape"):
+        array_from_bytes(crafted)
+
+
 def test_deep_nesting_unknown_tags_and_bad_blob_indices_are_refused() -> None:
     codec = _codec()
     deep: Any = 0
