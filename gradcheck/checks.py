@@ -456,9 +456,7 @@ def _outcome(
         texts=texts,
         level=level,
     )
-    return CheckResult(
-        False, subject, seed, run.findings, run.results, texts["full"], texts, error, level
-    )
+    return CheckResult(False, subject, seed, run.findings, run.results, texts["full"], texts, error)
 
 
 class _MisuseError(Exception):

@@ -50,11 +50,10 @@ def _results_table(results: list[Any]) -> str:
     )
 
 
-def _finding(f: Any, level: str) -> str:
-    # At the "slip" level a finding says what kind of slip it is, never the answer;
-    # at "none" it gives no hint (see gradcheck.hint_level).
-    summary = (getattr(f, "bare_summary", None) or f.summary) if level != "full" else f.summary
-    hint = {"full": f.hint, "slip": getattr(f, "slip", None)}.get(level)
+def _finding(f: Any) -> str:
+    # A check below the "full" hint level has already cut its findings' hints and
+    # summaries to what that level may say: the page shows them as they are.
+    summary, hint = f.summary, f.hint
     parts = [
         f'<p style="margin: 0.6em 0 0.2em"><strong>{_e(f.kind)}</strong> in '
         f"<code>{_e(f.tensor)}</code>: {_e(summary)}</p>"
@@ -90,7 +89,6 @@ def check_html(outcome: Any) -> str:
     """The HTML report of a gradient check: verdict, each tensor, each finding with its entries."""
     findings = list(getattr(outcome, "findings", []) or [])
     results = list(getattr(outcome, "results", []) or [])
-    level = str(getattr(outcome, "level", "full"))
     verdict = (
         f"✗ {len(findings)} problem{'s' if len(findings) != 1 else ''} found"
         if findings
@@ -101,6 +99,6 @@ def check_html(outcome: Any) -> str:
         f'<p style="margin: 0 0 0.3em"><strong>gradcheck of <code>{_e(outcome.layer)}</code>: '
         f"{_e(verdict)}</strong></p>"
         + _results_table(results)
-        + "".join(_finding(f, level) for f in findings)
+        + "".join(_finding(f) for f in findings)
         + "</div>"
     )

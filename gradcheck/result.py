@@ -139,7 +139,6 @@ class CheckResult:
     report: str = ""
     texts: dict[str, str] = field(default_factory=dict)
     error: GradcheckError | None = None
-    level: str = "full"  # the hint level the check ran at: what its hints may say
 
     @property
     def parameter(self) -> str | None:
@@ -211,12 +210,13 @@ class GradcheckError(AssertionError):
         self.findings = findings or []
         self.results = results or []
         self.seed = seed
-        self.level = level
         first = self.findings[0] if self.findings else None
         self.parameter: str | None = first.tensor if first else None
         self.kind: Kind | None = first.kind if first else None
         self.hint: str | None = None
         if first is not None and level != "none":
+            # A check cuts its findings to its level itself; an error built by hand from
+            # full findings is cut here too.
             self.hint = first.hint if level == "full" else first.slip
 
     def __str__(self) -> str:
