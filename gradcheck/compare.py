@@ -308,10 +308,11 @@ def compare_tensor(
     result = TensorResult(name, shape, method)
     flat_a = a.reshape(-1)
     square = a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1
+    flat_t = a.T.reshape(-1) if square else None  # a copy: made once, not per entry
     for i in indices:
         where = where_of(shape, int(i))
-        if square:  # what a transposed gradient would show here, for the hint
-            result.transposed.append(float(a.T.reshape(-1)[i]))
+        if flat_t is not None:  # what a transposed gradient would show here, for the hint
+            result.transposed.append(float(flat_t[i]))
         probe.diagonal = None
         result.rows.append(
             _judge(probe, int(i), where, float(flat_a[i]), tol, richardson, kinks, result)

@@ -54,9 +54,11 @@ def _finding(f: Any) -> str:
     # A check below the "full" hint level has already cut its findings' hints and
     # summaries to what that level may say: the page shows them as they are.
     summary, hint = f.summary, f.hint
+    first, second = getattr(f, "columns", ("numeric", "analytic"))  # e.g. reference, forward
     parts = [
         f'<p style="margin: 0.6em 0 0.2em"><strong>{_e(f.kind)}</strong> in '
-        f"<code>{_e(f.tensor)}</code>: {_e(summary)}</p>"
+        f"<code>{_e(f.tensor)}</code>: {_e(summary)}</p>",
+        *(f'<p style="margin: 0.1em 0 0.1em 1em">{_e(d)}</p>' for d in f.details),
     ]
     if f.rows:
         shown = sorted(f.rows, key=lambda r: r.ok)[:MAX_ROWS]
@@ -71,8 +73,8 @@ def _finding(f: Any) -> str:
         more = len(f.rows) - len(shown)
         parts.append(
             '<table style="border-collapse: collapse; color: inherit">'
-            f'<thead><tr><th style="{CELL}">entry</th><th style="{NUM}">numeric</th>'
-            f'<th style="{NUM}">analytic</th><th style="{CELL}"></th></tr></thead>'
+            f'<thead><tr><th style="{CELL}">entry</th><th style="{NUM}">{_e(first)}</th>'
+            f'<th style="{NUM}">{_e(second)}</th><th style="{CELL}"></th></tr></thead>'
             f"<tbody>{body}</tbody></table>"
             + (
                 f'<p style="margin: 0.2em 0; opacity: 0.7">… and {more} more entries</p>'

@@ -126,7 +126,6 @@ def _run_gradescope(args: argparse.Namespace) -> int:
 def _run_grade_all(args: argparse.Namespace) -> int:
     from chainrule.assignment.grade_all import grade_all
 
-    start = time.perf_counter()
     try:
         run = grade_all(
             Path(args.submissions), Path(args.tests), Path(args.out), starter=args.starter,
@@ -145,7 +144,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     out = Path(args.out)
     regraded = f" ({run.regraded} regraded: tests or submission changed)" if run.regraded else ""
     print(f"graded {run.graded}{regraded}, could not grade {run.failed}, kept {run.resumed} "
-          f"from an earlier run, in {time.perf_counter() - start:.1f} s")  # fmt: skip
+          f"from an earlier run, in {run.seconds:.1f} s")  # fmt: skip
     print(f"  grades:        {out / 'grades.csv'}")
     print(f"  class report:  {out / 'report.md'} (chart {out / 'failures.png'})")
     print(f"  per student:   {out / 'students'}/<id>/results.json")

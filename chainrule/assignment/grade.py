@@ -203,7 +203,7 @@ def closed_to_others(paths: Sequence[Path]) -> Iterator[None]:
                 os.chmod(p, mode)
 
 
-def _default_reference(tests_dir: Path, starter: Path | None) -> Path | None:
+def default_reference(tests_dir: Path, starter: Path | None) -> Path | None:
     """The instructor's solution beside the tests (make's layout), else the starter."""
     solution = tests_dir.parent / "solution"
     return solution if solution.is_dir() else starter
@@ -272,7 +272,7 @@ def grade(
             raise AssignmentError(f"no test matches {list(only)}")
     jobs = max(1, min(jobs or min(4, os.cpu_count() or 1), len(tests)))
     if reference is None:
-        reference = _default_reference(tests_dir, starter)
+        reference = default_reference(tests_dir, starter)
     if not is_root():
         if not _warned:
             print(WEAKER_ISOLATION, file=sys.stderr)

@@ -49,7 +49,12 @@ from chainrule.assignment.fingerprint import (
     read_fingerprint,
     write_fingerprint,
 )
-from chainrule.assignment.grade import DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, closed_to_others
+from chainrule.assignment.grade import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+    closed_to_others,
+    default_reference,
+)
 from chainrule.assignment.results import failure, write
 from chainrule.assignment.runner import FRAMEWORK_ROOT, wait_then_end_group
 from chainrule.assignment.sandbox import (
@@ -156,7 +161,6 @@ def _grade_one(
             return  # interrupted: no verdict, so the next run grades it
     seconds = time.perf_counter() - start
     if overran:
-        dest.unlink(missing_ok=True)
         write(failure(f"The grading did not finish within {limit:g} s and was stopped; "
                       f"tell the course staff.", seconds), dest)  # fmt: skip
     elif read_results(dest) is None:
@@ -165,7 +169,7 @@ def _grade_one(
                       f"tell the course staff.\n{tail}", seconds), dest)  # fmt: skip
 
 
-def _prepare(sub: Submission, out: Path, work: Path) -> tuple[Path | None, str | None]:
+def _prepare(sub: Submission, work: Path) -> tuple[Path | None, str | None]:
     """The folder to grade for ``sub`` (a zip unpacked into ``work``), or why there is none."""
     folder = sub.path
     if sub.is_zip:
@@ -216,6 +220,11 @@ def grade_all(
     tests = discover(tests_dir)  # an assignment error stops the run before anything is graded
     if starter is None and (tests_dir.parent / "starter").is_dir():
         starter = tests_dir.parent / "starter"
+    # Absolute: each grading runs in its own folder under OUT. And the reference that
+    # grading will use is the one the fingerprint hashes (editing solution/ regrades).
+    starter = starter.resolve() if starter else None
+    reference = reference or default_reference(tests_dir, starter) or None
+    reference = reference.resolve() if reference else None
     if out == submissions_dir or submissions_dir in out.parents:
         raise AssignmentError(f"--out {out} must lie outside the submissions {submissions_dir}")
     subs, notes = find_submissions(submissions_dir)
@@ -265,7 +274,7 @@ def grade_all(
         if children.stopping:
             return
         try:
-            folder, why = _prepare(sub, out, work)
+            folder, why = _prepare(sub, work)
             if folder is None:
                 write(failure(str(why)), results_path(out, sub))
             else:

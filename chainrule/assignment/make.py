@@ -221,6 +221,10 @@ def make(
         raise AssignmentError(NO_WHEEL_REFUSED.format(version=version))
     if index_url and not no_wheel:
         raise AssignmentError("--index-url goes with --no-wheel (a shipped wheel needs no index)")
+    if no_wheel and student_targets:
+        raise AssignmentError(
+            "--student-wheels ships wheels beside the framework's own: drop --no-wheel"
+        )
     tests = src / "tests"
     specs = discover(tests)
     if out.exists() and any(out.iterdir()) and not force:

@@ -42,15 +42,12 @@ PARTIAL_WITH_GIVEN = (
     "np.random.default_rng(0)), and keep the @given test all-or-nothing beside it"
 )
 
-# Findings after which no tensor of the check can be credited.
-_VOIDING_KINDS = frozenset({"raised an exception"})  # gradcheck.Kind.RAISED (a str)
-
 Marks = list[tuple[str, bool]]  # (tensor name, right?) in gradcheck's order
 
 
 def tensor_marks(error: BaseException) -> Marks | None:
     """Which tensors of the failed check ``error`` are right; None when none can be credited."""
-    from gradcheck import GradcheckError
+    from gradcheck import GradcheckError, Kind
 
     if not isinstance(error, GradcheckError):
         return None
@@ -58,7 +55,8 @@ def tensor_marks(error: BaseException) -> Marks | None:
     if not names or len(set(names)) != len(names):
         return None
     named = {str(f.tensor) for f in error.findings}
-    if any(f.kind in _VOIDING_KINDS for f in error.findings) or not named <= set(names):
+    # A crash, or a finding about no compared tensor, voids the whole check.
+    if any(f.kind == Kind.RAISED for f in error.findings) or not named <= set(names):
         return [(name, False) for name in names]
     return [(str(r.name), bool(r.ok) and str(r.name) not in named) for r in error.results]
 

@@ -117,7 +117,7 @@ def test_a_class_graded_at_once_matches_one_by_one(
 
 
 def test_a_resumed_run_regrades_what_changed_tests_submission_or_limits(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Results are kept only when the tests, the submission and the time limits are those
     they were graded with; stale results are regraded, and counted."""
@@ -149,6 +149,13 @@ def test_a_resumed_run_regrades_what_changed_tests_submission_or_limits(
     (tests / "__pycache__" / "x.pyc").write_bytes(b"cache")
     assert grade_all(subs, tests, out, timeout=4, parallel=2).resumed == 2
     assert grade_all(subs, tests, out, timeout=5, parallel=2).regraded == 2
+    # A solution beside the tests is the reference grading uses: adding or editing it
+    # regrades. Given as a relative path, it is found from where grade-all was called.
+    shutil.copytree(MINIMAL / "calc", tmp_path / "solution" / "calc")
+    monkeypatch.chdir(tmp_path)
+    run = grade_all(subs, tests, out, timeout=5, parallel=2, reference=Path("solution"))
+    assert run.regraded == 2 and float(_rows(out)["bob"]["total"]) == 5.0
+    assert grade_all(subs, tests, out, timeout=5, parallel=2).resumed == 2  # the same default
 
 
 def test_gradescope_export_names_the_submitters(tmp_path: Path) -> None:

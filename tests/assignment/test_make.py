@@ -142,6 +142,9 @@ def test_no_wheel_is_refused_without_an_index(
     assert not (tmp_path / "d").exists()
     with pytest.raises(AssignmentError, match="goes with --no-wheel"):
         make(minimal, tmp_path / "d", index_url=INDEX)
+    with pytest.raises(AssignmentError, match="--student-wheels ships wheels beside"):
+        make(minimal, tmp_path / "d", no_wheel=True, index_url=INDEX,
+             student_targets=[parse_target("here")])  # fmt: skip
     # With an index named, setup.sh and the student's README install from it.
     make(minimal, tmp_path / "d", no_wheel=True, index_url=INDEX, check_starter=False)
     line = f'install --extra-index-url {INDEX} "chainrule[student]==0.1.0"'

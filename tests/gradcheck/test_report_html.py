@@ -81,3 +81,16 @@ def test_a_passing_result_and_hostile_text() -> None:
     html5lib.HTMLParser(strict=True).parseFragment(page)
     for raw in ("<script>", "<b>W", "<img", "<i>"):
         assert raw not in page
+
+
+def test_a_findings_own_columns_and_details_are_shown() -> None:
+    """A forward compared with a reference is not "numeric" against "analytic"."""
+    row = EntryRow(where="(0, 1)", numeric=2.0, analytic=3.0, ok=False)
+    finding = Finding(
+        "output", Kind.FORWARD_CHANGED, "the forward differs", ["at x[0]: 2 vs 3"], [row],
+        columns=("reference", "forward"),
+    )  # fmt: skip
+    page = check_html(_result("Linear(2, 2)", [finding], []))
+    html5lib.HTMLParser(strict=True).parseFragment(page)
+    assert ">reference</th>" in page and ">forward</th>" in page and ">numeric</th>" not in page
+    assert "at x[0]: 2 vs 3" in page
