@@ -53,9 +53,7 @@ class CsvTable:
 
     X: npt.NDArray[np.float64]
     labels: npt.NDArray[Any] | None  # float64, or text labels as an object array
-    feature_names: list[str]
     label_column: int | None
-    has_header: bool
 
 
 def _is_number(cell: str) -> bool:
@@ -194,8 +192,7 @@ def read_table(
         raise DataError(f"{path}: expected at least one feature column besides {label!r}")
     skip = first_line if header is not None else first_line - 1
     table, codes = _load(path, skip, n_columns, j, header)
-    keep = [k for k in range(n_columns) if k != j]
-    # np.delete copies once; fancy indexing (table[:, keep]) would take twice the memory
+    # np.delete copies once; fancy indexing (table[:, other_columns]) would take twice the memory
     X = np.delete(table, j, axis=1) if j is not None else table
     labels: npt.NDArray[Any] | None = None
     if j is not None:
@@ -209,8 +206,7 @@ def read_table(
                 f"{path}, line {_line_of_row(path, skip, row)}: the label is not a finite "
                 f"number (it is {labels[row]}); labels must be numbers or names"
             )
-    names = [header[k] if header else str(k) for k in keep]
-    return CsvTable(X, labels, names, j, header is not None)
+    return CsvTable(X, labels, j)
 
 
 def _loadtxt(
