@@ -19,11 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from chainrule.assignment.grade import SKIP_DIRS
+
 FINGERPRINT = "fingerprint.txt"  # beside each student's results.json
-
-
-def _skipped_folder(name: str) -> bool:
-    return name == "__pycache__" or name.startswith(".")
 
 
 def _hash_tree(digest: Any, label: str, root: Path | None) -> None:
@@ -37,7 +35,7 @@ def _hash_tree(digest: Any, label: str, root: Path | None) -> None:
     else:
         files = []
         for dirpath, dirnames, filenames in os.walk(root):  # does not follow symbolic links
-            dirnames[:] = sorted(d for d in dirnames if not _skipped_folder(d))
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             files += [(os.path.relpath(os.path.join(dirpath, f), root), Path(dirpath, f))
                       for f in filenames]  # fmt: skip
     for rel, path in sorted(files):

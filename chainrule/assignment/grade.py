@@ -52,14 +52,15 @@ NO_PARTIAL_CREDIT = (
     "No partial credit: the test did not fail on a comparison of gradients "
     "(it stopped before one, on another check, or the code raised)."
 )
-_SKIP_DIRS = {"__pycache__", ".git", ".hypothesis", ".pytest_cache", "__MACOSX", "tests"}
+# Folders grading never reads (so a change in them changes no grade, nor a fingerprint).
+SKIP_DIRS = {"__pycache__", ".git", ".hypothesis", ".pytest_cache", "__MACOSX", "tests"}
 
 
 def _files(root: Path) -> list[Path]:
     """Regular files under ``root`` (no symlinks, no caches, none too large), relative, sorted."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in filenames:
             path = Path(dirpath) / name
             if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_FILE:
